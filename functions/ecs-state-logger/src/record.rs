@@ -1,0 +1,760 @@
+//! From an ECS event to the audit record stored in DynamoDB: keys, TTL, the attributes a
+//! person reads in the console, and the failure classification. Pure: no AWS calls.
+//!
+//! Keys (see README "Item schema"):
+//! - tasks and container instances: `resourceArn` = the resource ARN, `eventKey` = `v` + the
+//!   zero-padded `detail.version`, so a duplicate delivery lands on the same item and a
+//!   resource's history reads in version order whatever the arrival order;
+//! - service actions, deployments and unknown detail-types carry no version: `eventKey` =
+//!   `<event time>#<content hash>`, so the same content is the same item.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+use crate::event::{
+    ContainerInstanceDetail, DeploymentDetail, Detail, EcsEvent, ServiceActionDetail, TaskDetail,
+};
+use crate::store::Item;
+
+pub const PARTITION_KEY: &str = "resourceArn";
+pub const SORT_KEY: &str = "eventKey";
+pub const TTL_ATTRIBUTE: &str = "expiresAt";
+/// Every event of a cluster by time: `cluster` + `eventTime`.
+pub const CLUSTER_TIME_INDEX: &str = "cluster-time";
+/// One entry per finished task run: `family` + `stoppedAt` (only STOPPED task events).
+pub const FAMILY_STOPPED_INDEX: &str = "family-stopped";
+/// Only failures: `cluster` + `failedAt`.
+pub const CLUSTER_FAILURES_INDEX: &str = "cluster-failures";
+
+/// DynamoDB limits a sort key to 1024 bytes and a partition key to 2048; identifiers longer
+/// than the smaller bound are not real ECS names and would make the write fail.
+pub const MAX_KEY_BYTES: usize = 1024;
+/// Free text (stop reasons, service reasons) is cut here. ECS's agent already cuts container
+/// reasons at 1024 characters; a longer text is an anomaly worth marking, not storing whole.
+pub const MAX_TEXT_BYTES: usize = 2048;
+/// Other strings (images, names, statuses) are cut here.
+pub const MAX_NAME_BYTES: usize = 1024;
+/// ECS allows 10 containers per task definition; more is junk, kept as a count.
+pub const MAX_CONTAINERS: usize = 20;
+pub const MAX_CAPACITY_PROVIDERS: usize = 20;
+/// The `detail` of an unmodelled event is stored as JSON up to this size. Events are at most
+/// 256 KB, so this keeps whole details while the item stays well under DynamoDB's 400 KB.
+pub const MAX_DETAIL_JSON_BYTES: usize = 256 * 1024;
+
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// One stored event. Field names are the DynamoDB attribute names (camelCase, as ECS names
+/// them), so the console shows self-describing columns.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditRecord {
+    pub resource_arn: String,
+    pub event_key: String,
+    pub detail_type: String,
+    pub event_id: String,
+    /// UTC with milliseconds, e.g. `2026-11-24T06:17:17.123Z`: sorts as text.
+    pub event_time: String,
+    /// Epoch seconds: DynamoDB's TTL deletes the item after this.
+    pub expires_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_by: Option<String>,
+    /// `family:revision`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_definition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_instance_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_stopped_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopping_at: Option<String>,
+    /// Set only on STOPPED task events, which puts them, and only them, in the
+    /// `family-stopped` index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub containers: Option<Vec<ContainerRecord>>,
+    /// How many containers beyond [`MAX_CONTAINERS`] the event listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub containers_omitted: Option<u64>,
+    /// `name=code` pairs, readable in the console's table view.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_codes: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ec2_instance_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_connected: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running_tasks_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_tasks_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_providers: Option<Vec<String>>,
+    /// ECS's own code for what went wrong (a stop code or an event name); only on failures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    /// Equal to `eventTime` on failures, absent otherwise: the `cluster-failures` index key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_at: Option<String>,
+    /// The whole `detail` as JSON, for detail-types this version does not model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl AuditRecord {
+    /// The record as the attribute map that is stored.
+    pub fn to_item(&self) -> Result<Item, Error> {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(item)) => Ok(item),
+            Ok(other) => Err(Error::bad_event(
+                &self.event_id,
+                format!("record serialized to {other}, not an object"),
+            )),
+            Err(error) => Err(Error::bad_event(&self.event_id, error.to_string())),
+        }
+    }
+
+    /// The task's id (last segment of its ARN) for task events.
+    pub fn task_id(&self) -> Option<&str> {
+        self.resource_arn
+            .contains(":task/")
+            .then(|| last_segment(&self.resource_arn))
+    }
+
+    /// The indexes this item is written to; each is one more write on top of the table's.
+    pub fn indexes(&self) -> Vec<&'static str> {
+        let mut indexes = Vec::new();
+        if self.cluster.is_some() {
+            indexes.push(CLUSTER_TIME_INDEX);
+            if self.failed_at.is_some() {
+                indexes.push(CLUSTER_FAILURES_INDEX);
+            }
+        }
+        if self.family.is_some() && self.stopped_at.is_some() {
+            indexes.push(FAMILY_STOPPED_INDEX);
+        }
+        indexes
+    }
+}
+
+/// Maps a parsed event to its record. `retention_days` sets the TTL from the event's own time,
+/// so a replayed or redelivered event produces the identical item.
+pub fn build(event: &EcsEvent<'_>, retention_days: u32) -> Result<AuditRecord, Error> {
+    let envelope = &event.envelope;
+    let reject = |problem: String| Error::bad_event(&envelope.id, problem);
+    let mut record = AuditRecord {
+        detail_type: cut(&envelope.detail_type, MAX_NAME_BYTES),
+        event_id: envelope.id.clone(),
+        region: envelope.region.clone(),
+        account: envelope.account.clone(),
+        ..AuditRecord::default()
+    };
+    let event_time = match &event.detail {
+        Detail::Task(task) => {
+            fill_task(&mut record, task).map_err(reject)?;
+            task.updated_at
+        }
+        Detail::ContainerInstance(instance) => {
+            fill_container_instance(&mut record, instance).map_err(reject)?;
+            instance.updated_at
+        }
+        Detail::ServiceAction(action) => {
+            fill_service_action(&mut record, event, action).map_err(reject)?;
+            action.created_at
+        }
+        Detail::Deployment(deployment) => {
+            fill_deployment(&mut record, event, deployment).map_err(reject)?;
+            deployment.updated_at
+        }
+        Detail::Other => {
+            fill_other(&mut record, event).map_err(reject)?;
+            detail_time(event.raw_detail)
+        }
+    }
+    .unwrap_or(envelope.time);
+
+    record.event_time = format_time(event_time);
+    record.expires_at = event_time.timestamp() + i64::from(retention_days) * SECONDS_PER_DAY;
+    if record.event_key.is_empty() {
+        record.event_key = format!("{}#{}", record.event_time, content_hash(event));
+    }
+    if record.last_status.as_deref() == Some("STOPPED") && record.stopped_at.is_none() {
+        record.stopped_at = Some(record.event_time.clone());
+    }
+    record.failure = classify_failure(&record);
+    if record.failure.is_some() {
+        record.failed_at = Some(record.event_time.clone());
+    }
+    Ok(record)
+}
+
+fn fill_task(record: &mut AuditRecord, task: &TaskDetail) -> Result<(), String> {
+    record.resource_arn = key_value("detail.taskArn", &task.task_arn)?;
+    record.event_key = version_key(task.version);
+    record.version = Some(task.version);
+    record.cluster = cluster_name(task.cluster_arn.as_deref(), &task.task_arn, ":task/")?;
+    record.group = text(&task.group, MAX_NAME_BYTES);
+    record.service = task
+        .group
+        .as_deref()
+        .and_then(|group| group.strip_prefix("service:"))
+        .filter(|name| !name.is_empty())
+        .map(|name| cut(name, MAX_NAME_BYTES));
+    if let Some(arn) = task.task_definition_arn.as_deref() {
+        let definition = last_segment(arn);
+        let (family, revision) = match definition.rsplit_once(':') {
+            Some((family, revision)) => (family, revision.parse::<u64>().ok()),
+            None => (definition, None),
+        };
+        if !family.is_empty() {
+            record.family = Some(key_value("detail.taskDefinitionArn", family)?);
+            record.task_definition = Some(cut(definition, MAX_NAME_BYTES));
+            record.revision = revision;
+        }
+    }
+    record.started_by = text(&task.started_by, MAX_NAME_BYTES);
+    record.launch_type = text(&task.launch_type, MAX_NAME_BYTES);
+    record.capacity_provider = text(&task.capacity_provider_name, MAX_NAME_BYTES);
+    record.availability_zone = text(&task.availability_zone, MAX_NAME_BYTES);
+    record.container_instance_arn = text(&task.container_instance_arn, MAX_NAME_BYTES);
+    record.last_status = text(&task.last_status, MAX_NAME_BYTES);
+    record.desired_status = text(&task.desired_status, MAX_NAME_BYTES);
+    record.stop_code = text(&task.stop_code, MAX_NAME_BYTES);
+    record.stopped_reason = text(&task.stopped_reason, MAX_TEXT_BYTES);
+    record.cpu = text(&task.cpu, MAX_NAME_BYTES);
+    record.memory = text(&task.memory, MAX_NAME_BYTES);
+    record.created_at = task.created_at.map(format_time);
+    record.pull_started_at = task.pull_started_at.map(format_time);
+    record.pull_stopped_at = task.pull_stopped_at.map(format_time);
+    record.started_at = task.started_at.map(format_time);
+    record.stopping_at = task.stopping_at.map(format_time);
+    record.stopped_at = task.stopped_at.map(format_time);
+
+    if let Some(containers) = task.containers.as_deref().filter(|c| !c.is_empty()) {
+        let kept: Vec<ContainerRecord> = containers
+            .iter()
+            .take(MAX_CONTAINERS)
+            .map(|container| ContainerRecord {
+                name: text(&container.name, MAX_NAME_BYTES),
+                image: text(&container.image, MAX_NAME_BYTES),
+                last_status: text(&container.last_status, MAX_NAME_BYTES),
+                exit_code: container.exit_code,
+                reason: text(&container.reason, MAX_TEXT_BYTES),
+            })
+            .collect();
+        let exit_codes: Vec<String> = kept
+            .iter()
+            .filter_map(|c| {
+                let code = c.exit_code?;
+                Some(format!("{}={code}", c.name.as_deref().unwrap_or("?")))
+            })
+            .collect();
+        record.exit_codes = (!exit_codes.is_empty()).then(|| exit_codes.join(" "));
+        record.containers_omitted =
+            (containers.len() > MAX_CONTAINERS).then(|| (containers.len() - MAX_CONTAINERS) as u64);
+        record.containers = Some(kept);
+    }
+    Ok(())
+}
+
+fn fill_container_instance(
+    record: &mut AuditRecord,
+    instance: &ContainerInstanceDetail,
+) -> Result<(), String> {
+    record.resource_arn = key_value(
+        "detail.containerInstanceArn",
+        &instance.container_instance_arn,
+    )?;
+    record.event_key = version_key(instance.version);
+    record.version = Some(instance.version);
+    record.cluster = cluster_name(
+        instance.cluster_arn.as_deref(),
+        &instance.container_instance_arn,
+        ":container-instance/",
+    )?;
+    record.ec2_instance_id = text(&instance.ec2_instance_id, MAX_NAME_BYTES);
+    record.status = text(&instance.status, MAX_NAME_BYTES);
+    record.status_reason = text(&instance.status_reason, MAX_TEXT_BYTES);
+    record.agent_connected = instance.agent_connected;
+    record.running_tasks_count = instance.running_tasks_count;
+    record.pending_tasks_count = instance.pending_tasks_count;
+    record.agent_version = instance
+        .version_info
+        .as_ref()
+        .and_then(|info| text(&info.agent_version, MAX_NAME_BYTES));
+    Ok(())
+}
+
+fn fill_service_action(
+    record: &mut AuditRecord,
+    event: &EcsEvent<'_>,
+    action: &ServiceActionDetail,
+) -> Result<(), String> {
+    let service_arn = service_arn(&event.envelope.resources);
+    let cluster_arn = action.cluster_arn.as_deref().filter(|arn| !arn.is_empty());
+    record.resource_arn = match (service_arn, cluster_arn) {
+        (Some(service), _) => key_value("resources[0]", service)?,
+        (None, Some(cluster)) => key_value("detail.clusterArn", cluster)?,
+        (None, None) => {
+            return Err(
+                "a service action must name its service (a service ARN in `resources`) or its cluster (`detail.clusterArn`)"
+                    .into(),
+            );
+        }
+    };
+    let (service_cluster, service) = service_arn.map(split_service_arn).unwrap_or_default();
+    record.cluster = match service_cluster {
+        Some(cluster) => Some(key_value("resources[0]", cluster)?),
+        None => cluster_name(cluster_arn, "", ":cluster/")?,
+    };
+    record.service = service.map(|name| cut(name, MAX_NAME_BYTES));
+    record.event_type = text(&action.event_type, MAX_NAME_BYTES);
+    record.event_name = text(&action.event_name, MAX_NAME_BYTES);
+    record.reason = text(&action.reason, MAX_TEXT_BYTES);
+    record.created_at = action.created_at.map(format_time);
+    record.capacity_providers = action
+        .capacity_provider_arns
+        .as_deref()
+        .filter(|arns| !arns.is_empty())
+        .map(|arns| {
+            arns.iter()
+                .take(MAX_CAPACITY_PROVIDERS)
+                .map(|arn| cut(last_segment(arn), MAX_NAME_BYTES))
+                .collect()
+        });
+    Ok(())
+}
+
+fn fill_deployment(
+    record: &mut AuditRecord,
+    event: &EcsEvent<'_>,
+    deployment: &DeploymentDetail,
+) -> Result<(), String> {
+    let service_arn = service_arn(&event.envelope.resources).ok_or_else(|| {
+        format!(
+            "a deployment event must carry its service ARN in `resources`, got {:?}",
+            event.envelope.resources
+        )
+    })?;
+    record.resource_arn = key_value("resources[0]", service_arn)?;
+    let (cluster, service) = split_service_arn(service_arn);
+    record.cluster = cluster.map(|c| key_value("resources[0]", c)).transpose()?;
+    record.service = service.map(|name| cut(name, MAX_NAME_BYTES));
+    record.event_type = text(&deployment.event_type, MAX_NAME_BYTES);
+    record.event_name = text(&deployment.event_name, MAX_NAME_BYTES);
+    record.deployment_id = text(&deployment.deployment_id, MAX_NAME_BYTES);
+    record.reason = text(&deployment.reason, MAX_TEXT_BYTES);
+    Ok(())
+}
+
+fn fill_other(record: &mut AuditRecord, event: &EcsEvent<'_>) -> Result<(), String> {
+    let first_resource = event
+        .envelope
+        .resources
+        .first()
+        .filter(|resource| !resource.is_empty());
+    record.resource_arn = match first_resource {
+        Some(resource) => key_value("resources[0]", resource)?,
+        None => key_value("detail-type", &event.envelope.detail_type)?,
+    };
+    let cluster_arn = event.raw_detail.get("clusterArn").and_then(Value::as_str);
+    record.cluster = cluster_name(cluster_arn, "", ":cluster/")?;
+    let json = canonical_json(event.raw_detail);
+    record.detail = Some(cut(&json, MAX_DETAIL_JSON_BYTES));
+    Ok(())
+}
+
+/// For unmodelled detail-types: the first documented time field that parses.
+fn detail_time(detail: &Value) -> Option<DateTime<Utc>> {
+    ["updatedAt", "createdAt", "eventTime"]
+        .iter()
+        .filter_map(|field| detail.get(*field)?.as_str())
+        .find_map(|raw| DateTime::parse_from_rfc3339(raw).ok())
+        .map(|time| time.with_timezone(&Utc))
+}
+
+/// ECS's own code for a failure worth an investigation, or `None` for routine changes.
+pub fn classify_failure(record: &AuditRecord) -> Option<String> {
+    if record.task_id().is_some() {
+        if record.last_status.as_deref() != Some("STOPPED") {
+            // The same stop is reported by RUNNING/DEPROVISIONING events first; classify the
+            // final event only, so each failed run is one entry in the failures index.
+            return None;
+        }
+        let nonzero_exit = record
+            .containers
+            .iter()
+            .flatten()
+            .any(|container| container.exit_code.is_some_and(|code| code != 0));
+        return match record.stop_code.as_deref() {
+            Some(
+                code @ ("TaskFailedToStart"
+                | "SpotInterruption"
+                | "TerminationNotice"
+                | "InfrastructureHealth"),
+            ) => Some(code.to_string()),
+            Some("EssentialContainerExited") | None if nonzero_exit => {
+                Some("EssentialContainerExited".to_string())
+            }
+            _ => None,
+        };
+    }
+    match record.event_name.as_deref()? {
+        name @ ("SERVICE_TASK_PLACEMENT_FAILURE"
+        | "SERVICE_TASK_CONFIGURATION_FAILURE"
+        | "SERVICE_TASK_START_IMPAIRED"
+        | "SERVICE_DEPLOYMENT_FAILED") => Some(name.to_string()),
+        name if record.event_type.as_deref() == Some("ERROR") => Some(name.to_string()),
+        _ => None,
+    }
+}
+
+/// The zero-padded width keeps text order equal to numeric order for any `u64`.
+pub fn version_key(version: u64) -> String {
+    format!("v{version:020}")
+}
+
+pub fn format_time(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Identifies a version-less event by what it says, not by its envelope id: whether a
+/// redelivered event keeps its id is not documented, its content is the same.
+pub fn content_hash(event: &EcsEvent<'_>) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(event.envelope.detail_type.as_bytes());
+    hasher.update([0]);
+    for resource in &event.envelope.resources {
+        hasher.update(resource.as_bytes());
+        hasher.update([0]);
+    }
+    hasher.update(canonical_json(event.raw_detail).as_bytes());
+    hasher.finalize()[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// JSON with object keys sorted at every level, so equal content gives equal text however a
+/// sender orders its keys.
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (index, (key, value)) in entries.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(value, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// Cuts `value` to at most `max` bytes on a character boundary and says how much was cut.
+pub fn cut(value: &str, max: usize) -> String {
+    if value.len() <= max {
+        return value.to_string();
+    }
+    let marker = format!(" …[truncated: {} bytes in all]", value.len());
+    let mut end = max.saturating_sub(marker.len());
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{marker}", &value[..end])
+}
+
+fn text(value: &Option<String>, max: usize) -> Option<String> {
+    value.as_deref().map(|value| cut(value, max))
+}
+
+/// A key attribute must be non-empty and within DynamoDB's key size.
+fn key_value(field: &str, value: &str) -> Result<String, String> {
+    if value.is_empty() {
+        return Err(format!("`{field}` is empty"));
+    }
+    if value.len() > MAX_KEY_BYTES {
+        return Err(format!(
+            "`{field}` is {} bytes long; identifiers longer than {MAX_KEY_BYTES} bytes cannot be keys",
+            value.len()
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// The cluster name, from `cluster_arn` when present, else from a new-format resource ARN
+/// (`…:task/<cluster>/<id>`), which embeds it.
+fn cluster_name(
+    cluster_arn: Option<&str>,
+    resource_arn: &str,
+    resource_marker: &str,
+) -> Result<Option<String>, String> {
+    let from_cluster_arn = cluster_arn.filter(|arn| !arn.is_empty()).map(last_segment);
+    let from_resource = || {
+        let path = resource_arn.split_once(resource_marker)?.1;
+        let (cluster, _id) = path.split_once('/')?;
+        Some(cluster)
+    };
+    from_cluster_arn
+        .or_else(from_resource)
+        .filter(|name| !name.is_empty())
+        .map(|name| key_value("detail.clusterArn", name))
+        .transpose()
+}
+
+/// The first service ARN among the event's resources.
+fn service_arn(resources: &[String]) -> Option<&str> {
+    resources
+        .iter()
+        .map(String::as_str)
+        .find(|resource| resource.starts_with("arn:") && resource.contains(":service/"))
+}
+
+/// `…:service/<cluster>/<service>` → (cluster, service); the old `…:service/<service>` format
+/// names no cluster.
+fn split_service_arn(arn: &str) -> (Option<&str>, Option<&str>) {
+    let Some((_, path)) = arn.split_once(":service/") else {
+        return (None, None);
+    };
+    match path.split_once('/') {
+        Some((cluster, service)) => (
+            Some(cluster).filter(|c| !c.is_empty()),
+            Some(service).filter(|s| !s.is_empty()),
+        ),
+        None => (None, Some(path).filter(|s| !s.is_empty())),
+    }
+}
+
+fn last_segment(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::parse;
+    use serde_json::json;
+
+    fn envelope(detail_type: &str, resources: Value, detail: Value) -> Value {
+        json!({
+            "version": "0",
+            "id": "8fcb1b1c-4c2d-4a86-9d6f-0123456789ab",
+            "detail-type": detail_type,
+            "source": "aws.ecs",
+            "account": "111122223333",
+            "time": "2026-11-20T10:00:01Z",
+            "region": "us-east-1",
+            "resources": resources,
+            "detail": detail
+        })
+    }
+
+    fn record_of(input: &Value) -> AuditRecord {
+        build(&parse(input).unwrap(), 14).unwrap()
+    }
+
+    #[test]
+    fn version_keys_sort_as_numbers() {
+        assert!(version_key(9) < version_key(10));
+        assert!(version_key(u64::MAX - 1) < version_key(u64::MAX));
+        assert_eq!(version_key(4), "v00000000000000000004");
+    }
+
+    #[test]
+    fn cut_respects_character_boundaries_and_marks_the_cut() {
+        let long = "é".repeat(5000);
+        let cut_text = cut(&long, 2048);
+        assert!(cut_text.len() <= 2048, "{}", cut_text.len());
+        assert!(cut_text.ends_with("[truncated: 10000 bytes in all]"));
+        assert_eq!(cut("short", 2048), "short");
+    }
+
+    #[test]
+    fn canonical_json_ignores_key_order() {
+        let a: Value =
+            serde_json::from_str(r#"{"b":1,"a":{"y":[1,{"d":2,"c":3}],"x":null}}"#).unwrap();
+        let b: Value =
+            serde_json::from_str(r#"{"a":{"x":null,"y":[1,{"c":3,"d":2}]},"b":1}"#).unwrap();
+        assert_eq!(canonical_json(&a), canonical_json(&b));
+        assert_eq!(
+            canonical_json(&a),
+            r#"{"a":{"x":null,"y":[1,{"c":3,"d":2}]},"b":1}"#
+        );
+    }
+
+    #[test]
+    fn ttl_counts_from_the_event_time() {
+        let input = envelope(
+            "ECS Task State Change",
+            json!([]),
+            json!({"taskArn": "arn:aws:ecs:us-east-1:111122223333:task/prod/0a1b", "version": 2,
+                   "updatedAt": "2026-11-20T10:00:00.250Z"}),
+        );
+        let record = record_of(&input);
+        assert_eq!(record.event_time, "2026-11-20T10:00:00.250Z");
+        let event_seconds = DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z")
+            .unwrap()
+            .timestamp();
+        assert_eq!(record.expires_at, event_seconds + 14 * 86_400);
+        assert_eq!(record.cluster.as_deref(), Some("prod"));
+    }
+
+    #[test]
+    fn service_actions_are_keyed_by_time_and_content() {
+        let detail = json!({"eventType": "ERROR", "eventName": "SERVICE_TASK_PLACEMENT_FAILURE",
+            "clusterArn": "arn:aws:ecs:us-east-1:111122223333:cluster/prod",
+            "createdAt": "2026-11-20T10:00:00.123Z", "reason": "RESOURCE:FARGATE"});
+        let arn = "arn:aws:ecs:us-east-1:111122223333:service/prod/web";
+        let first = record_of(&envelope(
+            "ECS Service Action",
+            json!([arn]),
+            detail.clone(),
+        ));
+        let mut redelivered = envelope("ECS Service Action", json!([arn]), detail);
+        redelivered["id"] = json!("another-envelope-id");
+        let second = record_of(&redelivered);
+        assert_eq!(first.resource_arn, arn);
+        assert_eq!(
+            (first.cluster.as_deref(), first.service.as_deref()),
+            (Some("prod"), Some("web"))
+        );
+        assert_eq!(first.event_key, second.event_key);
+        assert!(first.event_key.starts_with("2026-11-20T10:00:00.123Z#"));
+        assert_eq!(
+            first.failure.as_deref(),
+            Some("SERVICE_TASK_PLACEMENT_FAILURE")
+        );
+        assert_eq!(first.failed_at.as_deref(), Some("2026-11-20T10:00:00.123Z"));
+    }
+
+    #[test]
+    fn a_completed_batch_task_is_not_a_failure() {
+        let input = envelope(
+            "ECS Task State Change",
+            json!([]),
+            json!({"taskArn": "arn:aws:ecs:us-east-1:111122223333:task/prod/0a1b", "version": 5,
+                   "lastStatus": "STOPPED", "stopCode": "EssentialContainerExited",
+                   "taskDefinitionArn": "arn:aws:ecs:us-east-1:111122223333:task-definition/report:12",
+                   "containers": [{"name": "report", "exitCode": 0}]}),
+        );
+        let record = record_of(&input);
+        assert_eq!(record.failure, None);
+        assert_eq!(record.exit_codes.as_deref(), Some("report=0"));
+        assert_eq!(
+            (record.family.as_deref(), record.revision),
+            (Some("report"), Some(12))
+        );
+        assert_eq!(
+            record.stopped_at.as_deref(),
+            Some(record.event_time.as_str())
+        );
+        assert_eq!(
+            record.indexes(),
+            vec![CLUSTER_TIME_INDEX, FAMILY_STOPPED_INDEX]
+        );
+    }
+
+    #[test]
+    fn oversized_identifiers_are_rejected_not_cut() {
+        let input = envelope(
+            "ECS Task State Change",
+            json!([]),
+            json!({"taskArn": format!("arn:aws:ecs:us-east-1:1:task/c/{}", "a".repeat(2000)), "version": 1}),
+        );
+        let error = build(&parse(&input).unwrap(), 14).unwrap_err();
+        assert!(error.to_string().contains("detail.taskArn"), "{error}");
+    }
+}

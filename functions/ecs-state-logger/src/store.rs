@@ -1,0 +1,74 @@
+//! The one port to storage: write an item unless it is already there.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Mutex;
+
+use serde_json::{Map, Value};
+
+use crate::error::Error;
+use crate::record::{PARTITION_KEY, SORT_KEY};
+
+/// A record as attribute name → JSON value; the adapter maps JSON types to DynamoDB types.
+pub type Item = Map<String, Value>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    Written,
+    /// An item with the same key exists: this event was delivered before.
+    Duplicate,
+}
+
+impl PutOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PutOutcome::Written => "written",
+            PutOutcome::Duplicate => "duplicate",
+        }
+    }
+}
+
+pub trait RecordStore {
+    /// Writes `item` if no item has its key; never overwrites.
+    fn put_new(&self, item: &Item) -> impl Future<Output = Result<PutOutcome, Error>> + Send;
+}
+
+/// In-memory store with the same first-write-wins rule, for handler tests.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    items: Mutex<BTreeMap<(String, String), Item>>,
+}
+
+impl MemoryStore {
+    pub fn items(&self) -> Vec<Item> {
+        self.items
+            .lock()
+            .map(|items| items.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// The key of an item as (partition, sort), if both are strings.
+pub fn item_key(item: &Item) -> Option<(String, String)> {
+    let partition = item.get(PARTITION_KEY)?.as_str()?;
+    let sort = item.get(SORT_KEY)?.as_str()?;
+    Some((partition.to_string(), sort.to_string()))
+}
+
+impl RecordStore for MemoryStore {
+    async fn put_new(&self, item: &Item) -> Result<PutOutcome, Error> {
+        let key = item_key(item).ok_or_else(|| Error::Store {
+            event_id: String::new(),
+            message: "item has no string key".into(),
+        })?;
+        let mut items = self.items.lock().map_err(|_| Error::Store {
+            event_id: String::new(),
+            message: "memory store lock poisoned".into(),
+        })?;
+        if items.contains_key(&key) {
+            return Ok(PutOutcome::Duplicate);
+        }
+        items.insert(key, item.clone());
+        Ok(PutOutcome::Written)
+    }
+}
