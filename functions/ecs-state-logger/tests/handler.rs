@@ -49,7 +49,12 @@ async fn a_same_second_burst_of_one_definition_keeps_every_event() {
     // GIVEN twenty tasks of one task definition changing state in the same second
     let store = MemoryStore::default();
     for n in 0..20 {
-        let event = task_event(&format!("{n:032x}"), 1, "PROVISIONING", "2026-11-20T10:00:00Z");
+        let event = task_event(
+            &format!("{n:032x}"),
+            1,
+            "PROVISIONING",
+            "2026-11-20T10:00:00Z",
+        );
         // WHEN each is recorded
         let recorded = record_event(&store, &config(), &event).await.unwrap();
         assert_eq!(recorded.outcome, "written");
@@ -75,7 +80,12 @@ async fn a_redelivered_event_is_a_successful_no_op() {
 #[tokio::test]
 async fn out_of_order_versions_read_back_in_version_order() {
     let store = MemoryStore::default();
-    for (version, status) in [(5, "STOPPED"), (2, "PENDING"), (11, "STOPPED"), (3, "RUNNING")] {
+    for (version, status) in [
+        (5, "STOPPED"),
+        (2, "PENDING"),
+        (11, "STOPPED"),
+        (3, "RUNNING"),
+    ] {
         let event = task_event("b2", version, status, "2026-11-20T10:00:00Z");
         record_event(&store, &config(), &event).await.unwrap();
     }
@@ -96,7 +106,10 @@ async fn bad_input_is_an_error_naming_the_event_and_writes_nothing() {
     let error = record_event(&store, &config(), &event).await.unwrap_err();
     assert!(matches!(error, Error::BadEvent { .. }));
     let message = error.to_string();
-    assert!(message.contains("evt-c3-1") && message.contains("detail.version"), "{message}");
+    assert!(
+        message.contains("evt-c3-1") && message.contains("detail.version"),
+        "{message}"
+    );
     assert!(!error.is_retryable());
     assert!(store.items().is_empty());
 }
@@ -111,5 +124,9 @@ async fn a_huge_reason_is_truncated_and_the_item_stays_small() {
     let record = &records(&store)[0];
     let reason = record.stopped_reason.as_deref().unwrap();
     assert!(reason.len() <= 2048);
-    assert!(reason.ends_with("[truncated: 250000 bytes in all]"), "{}", &reason[reason.len() - 60..]);
+    assert!(
+        reason.ends_with("[truncated: 250000 bytes in all]"),
+        "{}",
+        &reason[reason.len() - 60..]
+    );
 }

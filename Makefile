@@ -1,0 +1,179 @@
+# ecs-state-logger — every target runs from a fresh clone; `make help` lists them.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ENV ?= local
+ENV_DIR := environments/$(ENV)
+TFVARS := $(ENV_DIR)/terraform.tfvars.json
+PYTHON ?= python3
+# Reads one key of the environment's terraform.tfvars.json ("" when absent).
+tfvar = $(shell $(PYTHON) scripts/tfvars.py $(ENV) $(1) 2>/dev/null)
+
+# Lambda architecture: the environment's choice unless ARCH is given. Only the x86_64 Rust
+# target is guaranteed on CI machines; arm64 needs `rustup target add aarch64-unknown-linux-gnu`.
+ARCH ?= $(or $(call tfvar,architecture),x86_64)
+CARGO_LAMBDA_VERSION := 1.9.2
+LAMBDA_DIR := target/lambda/ecs-state-logger
+PACKAGE := $(LAMBDA_DIR)/bootstrap.zip
+
+# The local AWS API (moto server) for ENV=local and the demo. Deliberately not exported: the
+# AWS provider and SDKs honour AWS_ENDPOINT_URL, and a default must never redirect dev or prd.
+LOCAL_ENDPOINT := $(or $(AWS_ENDPOINT_URL),http://127.0.0.1:4566)
+
+# Terraform: a filesystem mirror of providers when TF_PLUGIN_DIR names one (this machine's
+# /opt/tf-plugins is used when it exists), the public registry otherwise.
+TF_PLUGIN_DIR ?= $(wildcard /opt/tf-plugins)
+export TF_PLUGIN_DIR
+ifneq ($(strip $(TF_PLUGIN_DIR)),)
+TF_CLI_CONFIG := $(CURDIR)/build/terraformrc
+export TF_CLI_CONFIG_FILE := $(TF_CLI_CONFIG)
+endif
+TF := terraform -chdir=$(ENV_DIR)
+ifeq ($(ENV),local)
+TF_VARS := -var aws_endpoint_url=$(LOCAL_ENDPOINT) -var architecture=$(ARCH)
+TF_BACKEND :=
+AUTO_APPROVE ?= -auto-approve
+else
+TF_VARS := -var architecture=$(ARCH)
+TF_BACKEND := -backend-config=backend.hcl
+AUTO_APPROVE ?=
+endif
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+# ---------------------------------------------------------------------------- tools
+
+.PHONY: tools
+tools: ## Install the Python tools (moto server, cargo-lambda, awscli, awslambdaric)
+	@$(PYTHON) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+
+.PHONY: cargo-lambda
+cargo-lambda:
+	@command -v cargo-lambda >/dev/null || $(PYTHON) -m pip install --quiet --disable-pip-version-check cargo-lambda==$(CARGO_LAMBDA_VERSION)
+
+.PHONY: moto
+moto:
+	@command -v moto_server >/dev/null || $(MAKE) --no-print-directory tools
+
+build/terraformrc:
+	@mkdir -p build
+	@printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["registry.terraform.io/hashicorp/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/hashicorp/*"]\n  }\n}\n' "$(TF_PLUGIN_DIR)" > $@
+
+.PHONY: tf-config
+tf-config: $(if $(TF_CLI_CONFIG),build/terraformrc)
+
+# ---------------------------------------------------------------------------- build
+
+.PHONY: build
+build: cargo-lambda ## Build the Lambda package with cargo-lambda (ARCH=arm64|x86_64)
+	@case "$(ARCH)" in x86_64) flag=--x86-64 ;; arm64) flag=--arm64 ;; *) echo "ARCH must be arm64 or x86_64, not '$(ARCH)'" >&2; exit 2 ;; esac; \
+	if [ "$(ARCH)" = arm64 ] && ! rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu; then \
+	  echo "ARCH=arm64 needs the aarch64 Rust target: run 'rustup target add aarch64-unknown-linux-gnu', or build with ARCH=x86_64 (and set \"architecture\": \"x86_64\" in $(TFVARS))" >&2; exit 1; fi; \
+	cargo lambda build --release --bin ecs-state-logger $$flag --output-format zip; \
+	cargo lambda build --release --bin ecs-state-logger $$flag; \
+	echo "$(ARCH)" > $(LAMBDA_DIR)/ARCH; \
+	ls -l $(LAMBDA_DIR)/bootstrap $(PACKAGE)
+
+# ---------------------------------------------------------------------------- deploy
+
+.PHONY: regions
+regions: ## Regenerate the environment's per-region wiring from its region list
+	@$(PYTHON) scripts/gen-regions.py $(ENV)
+
+.PHONY: local-api
+local-api: moto ## Start moto server at AWS_ENDPOINT_URL (default http://127.0.0.1:4566) unless something answers there
+	@scripts/local-api.sh start $(LOCAL_ENDPOINT)
+
+.PHONY: local-api-stop
+local-api-stop: ## Stop the moto server started by local-api
+	@scripts/local-api.sh stop $(LOCAL_ENDPOINT)
+
+.PHONY: preflight
+preflight: tf-config
+	@scripts/preflight.sh $(ENV) $(ARCH)
+
+.PHONY: init
+init: preflight regions
+	@$(TF) init -input=false -upgrade=false $(TF_BACKEND) >/dev/null
+	@echo "terraform initialised in $(ENV_DIR)"
+
+.PHONY: plan
+plan: build $(if $(filter local,$(ENV)),local-api) init ## Show what deploying ENV would change
+	@$(TF) plan -input=false $(TF_VARS)
+
+.PHONY: deploy
+deploy: build $(if $(filter local,$(ENV)),local-api) init ## Build, then apply every region of ENV (ENV=local uses the local AWS API)
+	@$(TF) apply -input=false $(AUTO_APPROVE) $(TF_VARS)
+	@$(TF) output -json regions | $(PYTHON) scripts/tfvars.py --summary
+
+.PHONY: destroy
+destroy: $(if $(filter local,$(ENV)),local-api) init ## Remove everything ENV created, in every region
+	@$(TF) destroy -input=false $(AUTO_APPROVE) $(TF_VARS)
+
+.PHONY: replay
+replay: build local-api ## Replay EVENTS (default: the fixtures) through the built bootstrap into ENV=local's tables
+	@cargo run --quiet --release -p harness --bin lambda-replay -- --bootstrap $(LAMBDA_DIR)/bootstrap \
+	  --environment $(ENV) --endpoint $(LOCAL_ENDPOINT) --events $(or $(EVENTS),tests/fixtures/events) $(REPLAY_ARGS)
+
+.PHONY: demo
+demo: ## One command, no AWS account: local API, deploy, a day of ECS events, the five answers
+	@scripts/demo.sh
+
+# ---------------------------------------------------------------------------- checks
+
+.PHONY: fmt
+fmt: ## Format Rust and Terraform
+	cargo fmt --all
+	terraform fmt -recursive modules environments tests
+
+.PHONY: lint
+lint: tf-config ## fmt --check, clippy -D warnings, terraform fmt/validate, checkov, docs and generated-file checks
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	terraform fmt -check -recursive modules environments tests
+	@for env in $$(ls environments); do [ -d environments/$$env ] || continue; \
+	  $(PYTHON) scripts/gen-regions.py --check $$env; \
+	  terraform -chdir=environments/$$env init -backend=false -input=false >/dev/null; \
+	  terraform -chdir=environments/$$env validate -no-color; done
+	@for module in modules/*/; do terraform -chdir=$$module init -backend=false -input=false >/dev/null; terraform -chdir=$$module validate -no-color; done
+	$(MAKE) --no-print-directory checkov
+
+CHECKOV_VENV := build/venv-checkov
+
+$(CHECKOV_VENV)/bin/checkov: tests/requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	@touch $@
+
+.PHONY: checkov
+checkov: $(CHECKOV_VENV)/bin/checkov ## Security scan of modules/ and environments/ (zero failed checks)
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
+
+.PHONY: test
+test: build moto tf-config ## Run all tests: unit, adapter (moto), black-box (bootstrap + Terraform on moto), CLI, bench smoke
+	cargo test --workspace --no-fail-fast -- --test-threads=2
+
+.PHONY: test-unit
+test-unit: ## Pure mapping and the handler with an in-memory store
+	cargo test -p ecs-state-logger
+
+.PHONY: check
+check: lint test ## Everything CI runs
+
+# ---------------------------------------------------------------------------- benchmarks
+
+.PHONY: bench
+bench: build moto ## Side-by-side benchmark against the Python recipe; writes build/bench/results.md
+	@scripts/bench.sh
+
+.PHONY: bench-short
+bench-short: build moto ## The benchmark with few events and one repetition, to keep it working
+	@BENCH_EVENTS=200 BENCH_REPETITIONS=1 scripts/bench.sh
+
+.PHONY: clean
+clean: local-api-stop ## Remove build outputs (keeps Terraform state)
+	rm -rf build target/lambda

@@ -1,0 +1,109 @@
+data "aws_region" "current" {}
+
+locals {
+  # The key schema is the contract with the function's record mapping and the query CLI:
+  # change it there first.
+  hash_key      = "resourceArn"
+  range_key     = "eventKey"
+  ttl_attribute = "expiresAt"
+
+  indexes = {
+    "cluster-time" = {
+      hash_key  = "cluster"
+      range_key = "eventTime"
+    }
+    "family-stopped" = {
+      hash_key  = "family"
+      range_key = "stoppedAt"
+    }
+    "cluster-failures" = {
+      hash_key  = "cluster"
+      range_key = "failedAt"
+    }
+  }
+
+  key_attributes = distinct(concat(
+    [local.hash_key, local.range_key],
+    flatten([for index in values(local.indexes) : [index.hash_key, index.range_key]]),
+  ))
+
+  global = length(var.replica_regions) > 0
+}
+
+resource "aws_dynamodb_table" "this" {
+  #checkov:skip=CKV_AWS_119:Encrypted with the AWS-owned key unless var.kms_key_arn names a customer key; a CMK is the deployer's choice, not a default.
+  name                        = var.name
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = local.hash_key
+  range_key                   = local.range_key
+  deletion_protection_enabled = var.deletion_protection
+
+  # Replicas are fed from the stream, so a global table must have one with both images.
+  stream_enabled   = local.global
+  stream_view_type = local.global ? "NEW_AND_OLD_IMAGES" : null
+
+  dynamic "attribute" {
+    for_each = local.key_attributes
+    content {
+      name = attribute.value
+      type = "S"
+    }
+  }
+
+  dynamic "global_secondary_index" {
+    for_each = local.indexes
+    content {
+      name            = global_secondary_index.key
+      hash_key        = global_secondary_index.value.hash_key
+      range_key       = global_secondary_index.value.range_key
+      projection_type = "ALL"
+    }
+  }
+
+  ttl {
+    attribute_name = local.ttl_attribute
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled                 = var.point_in_time_recovery
+    recovery_period_in_days = var.point_in_time_recovery ? var.point_in_time_recovery_period_days : null
+  }
+
+  # No block at all means the AWS-owned key; `enabled = true` without a key would silently
+  # switch to the AWS-managed key instead.
+  dynamic "server_side_encryption" {
+    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+    content {
+      enabled     = true
+      kms_key_arn = server_side_encryption.value
+    }
+  }
+
+  dynamic "replica" {
+    for_each = var.replica_regions
+    content {
+      region_name            = replica.value
+      point_in_time_recovery = var.point_in_time_recovery
+      kms_key_arn            = lookup(var.replica_kms_key_arns, replica.value, null)
+      propagate_tags         = true
+    }
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = !contains(var.replica_regions, data.aws_region.current.name)
+      error_message = "replica_regions must not contain the table's own region (${data.aws_region.current.name})."
+    }
+    precondition {
+      condition     = var.kms_key_arn == null || alltrue([for region in var.replica_regions : contains(keys(var.replica_kms_key_arns), region)])
+      error_message = "A table encrypted with a customer key needs a key for every replica: replica_kms_key_arns lacks ${join(", ", setsubtract(var.replica_regions, keys(var.replica_kms_key_arns)))}."
+    }
+    precondition {
+      condition     = length(setsubtract(keys(var.replica_kms_key_arns), var.replica_regions)) == 0
+      error_message = "replica_kms_key_arns names regions that are not in replica_regions: ${join(", ", setsubtract(keys(var.replica_kms_key_arns), var.replica_regions))}."
+    }
+  }
+}

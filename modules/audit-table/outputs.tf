@@ -1,0 +1,47 @@
+output "name" {
+  description = "Name of the table (the same in every region of a global table)."
+  value       = aws_dynamodb_table.this.name
+}
+
+output "arn" {
+  description = "ARN of the table in the region of the provider that created it."
+  value       = aws_dynamodb_table.this.arn
+}
+
+output "stream_arn" {
+  description = "ARN of the table's stream; null unless the table has replicas."
+  value       = local.global ? aws_dynamodb_table.this.stream_arn : null
+}
+
+output "arns_by_region" {
+  description = "Map of region to the ARN of the table or replica there, including the table's own region."
+  value = merge(
+    { for replica in aws_dynamodb_table.this.replica : replica.region_name => replica.arn },
+    { (data.aws_region.current.name) = aws_dynamodb_table.this.arn },
+  )
+}
+
+output "hash_key" {
+  description = "Partition key attribute of the table."
+  value       = local.hash_key
+}
+
+output "range_key" {
+  description = "Sort key attribute of the table."
+  value       = local.range_key
+}
+
+output "ttl_attribute" {
+  description = "Attribute holding each item's expiry time (epoch seconds)."
+  value       = local.ttl_attribute
+}
+
+output "index_names" {
+  description = "Names of the global secondary indexes."
+  value       = sort(keys(local.indexes))
+}
+
+output "indexes" {
+  description = "Map of global secondary index name to its hash_key and range_key attributes."
+  value       = local.indexes
+}

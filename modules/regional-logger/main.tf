@@ -1,0 +1,344 @@
+data "aws_region" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  region = data.aws_region.current.name
+
+  # Table names cannot contain "/", so the name is whatever follows "table/".
+  table_name = element(split("/", var.table_arn), 1)
+
+  # IAM is global: the region keeps one environment's roles apart.
+  role_name = "${var.name}-${local.region}"
+
+  log_group_name = "/aws/lambda/${var.name}"
+
+  failed_events_queue_name = "${var.name}-failed-events"
+  delivery_dlq_name        = "${var.name}-delivery-dlq"
+
+  alarm_actions = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
+
+  kms_via_services = [
+    "dynamodb.${local.region}.${data.aws_partition.current.dns_suffix}",
+    "sqs.${local.region}.${data.aws_partition.current.dns_suffix}",
+  ]
+}
+
+################################################################################
+# Function
+################################################################################
+
+resource "aws_cloudwatch_log_group" "this" {
+  #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days; the audit trail itself lives in DynamoDB, these are operational logs.
+  #checkov:skip=CKV_AWS_158:Encrypted with a customer key only when var.kms_key_arn is set; CloudWatch Logs encrypts at rest otherwise.
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+
+  tags = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_117:The function only calls regional AWS APIs; a VPC would add NAT or endpoints and cold-start cost for no isolation gain.
+  #checkov:skip=CKV_AWS_272:Code signing needs a signer profile per account; the package is built and hashed (source_code_hash) by the deploy itself.
+  #checkov:skip=CKV_AWS_173:The environment holds only the table name and retention days, no secrets; Lambda encrypts it at rest with its own key.
+  #checkov:skip=CKV_AWS_116:Failed asynchronous invocations go to the on-failure destination (aws_lambda_function_event_invoke_config), which records more than a DLQ.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency is var.reserved_concurrency; null leaves the function in the account's unreserved pool by design.
+  #checkov:skip=CKV_AWS_50:Tracing mode is var.tracing_mode; Active costs per trace and is opt-in.
+  function_name    = var.name
+  description      = "ecs-state-logger: records ECS state-change events in ${local.table_name}"
+  role             = aws_iam_role.this.arn
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = [var.architecture]
+  memory_size      = var.memory_size
+  timeout          = var.timeout
+  filename         = var.package_path
+  source_code_hash = filebase64sha256(var.package_path)
+
+  reserved_concurrent_executions = var.reserved_concurrency == null ? -1 : var.reserved_concurrency
+
+  environment {
+    variables = {
+      TABLE_NAME     = local.table_name
+      RETENTION_DAYS = tostring(var.retention_days)
+    }
+  }
+
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.this.name
+    application_log_level = var.application_log_level
+    system_log_level      = var.system_log_level
+  }
+
+  tracing_config {
+    mode = var.tracing_mode
+  }
+
+  tags = var.tags
+
+  # The first invocations must find their log group and permissions in place.
+  depends_on = [aws_iam_role_policy.this]
+
+  lifecycle {
+    precondition {
+      condition     = split(":", var.table_arn)[3] == local.region
+      error_message = "table_arn is in ${split(":", var.table_arn)[3]}, but the function is in ${local.region}: pass the table or replica of its own region."
+    }
+  }
+}
+
+resource "aws_lambda_function_event_invoke_config" "this" {
+  function_name                = aws_lambda_function.this.function_name
+  maximum_retry_attempts       = var.function_max_retry_attempts
+  maximum_event_age_in_seconds = var.function_max_event_age_seconds
+
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.failed_events.arn
+    }
+  }
+}
+
+################################################################################
+# Execution role
+################################################################################
+
+data "aws_iam_policy_document" "assume_role" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = local.role_name
+  description        = "ecs-state-logger function ${var.name} in ${local.region}"
+  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = length(local.role_name) <= 64
+      error_message = "The role name ${local.role_name} is longer than IAM's 64 characters: shorten name."
+    }
+  }
+}
+
+data "aws_iam_policy_document" "this" {
+  # The only call the function makes; duplicates are refused by a condition expression,
+  # which PutItem itself evaluates.
+  statement {
+    sid       = "WriteAuditRecords"
+    actions   = ["dynamodb:PutItem"]
+    resources = [var.table_arn]
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this.arn}:log-stream:*"]
+  }
+
+  # Lambda sends the on-failure record with the function's own role.
+  statement {
+    sid       = "RecordFailedInvocations"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.failed_events.arn]
+  }
+
+  # X-Ray has no resource-level permissions: "*" is the only resource these actions accept.
+  dynamic "statement" {
+    for_each = var.tracing_mode == "Active" ? [1] : []
+    content {
+      sid       = "WriteTraces"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
+    }
+  }
+
+  # The table and the failure queue encrypt with the customer key; only those two services
+  # may use it on the function's behalf.
+  dynamic "statement" {
+    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+    content {
+      sid       = "UseCustomerKeyThroughServices"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = local.kms_via_services
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "ecs-state-logger"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.this.json
+}
+
+################################################################################
+# Event delivery
+################################################################################
+
+resource "aws_cloudwatch_event_rule" "this" {
+  name        = var.name
+  description = "ECS state changes for ecs-state-logger (${join(", ", var.detail_types)})"
+  # The default bus is where AWS services publish.
+  event_bus_name = "default"
+
+  event_pattern = jsonencode({
+    source        = ["aws.ecs"]
+    "detail-type" = var.detail_types
+  })
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "this" {
+  rule      = aws_cloudwatch_event_rule.this.name
+  target_id = "ecs-state-logger"
+  arn       = aws_lambda_function.this.arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = var.delivery_max_event_age_seconds
+    maximum_retry_attempts       = var.delivery_max_retry_attempts
+  }
+
+  # Events EventBridge could not hand to Lambda at all (e.g. the function was throttled or
+  # missing); invocation failures go to the function's own on-failure queue instead.
+  dead_letter_config {
+    arn = aws_sqs_queue.delivery_dlq.arn
+  }
+
+  depends_on = [aws_sqs_queue_policy.delivery_dlq]
+}
+
+resource "aws_lambda_permission" "this" {
+  statement_id  = "ecs-state-logger-${var.name}"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.this.arn
+}
+
+################################################################################
+# Queues for what could not be recorded
+################################################################################
+
+resource "aws_sqs_queue" "failed_events" {
+  name                      = local.failed_events_queue_name
+  message_retention_seconds = var.queue_message_retention_seconds
+  sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
+  kms_master_key_id         = var.kms_key_arn
+
+  tags = var.tags
+}
+
+resource "aws_sqs_queue" "delivery_dlq" {
+  name                      = local.delivery_dlq_name
+  message_retention_seconds = var.queue_message_retention_seconds
+  sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
+  kms_master_key_id         = var.kms_key_arn
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "delivery_dlq" {
+  statement {
+    sid       = "EventBridgeDeadLetters"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.delivery_dlq.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.this.arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "delivery_dlq" {
+  queue_url = aws_sqs_queue.delivery_dlq.id
+  policy    = data.aws_iam_policy_document.delivery_dlq.json
+}
+
+################################################################################
+# Alarms
+################################################################################
+
+locals {
+  alarms = {
+    errors = {
+      description = "ecs-state-logger function ${var.name} failed invocations (each is retried, then sent to ${local.failed_events_queue_name})"
+      namespace   = "AWS/Lambda"
+      metric_name = "Errors"
+      statistic   = "Sum"
+      dimensions  = { FunctionName = aws_lambda_function.this.function_name }
+    }
+    throttles = {
+      description = "ecs-state-logger function ${var.name} was throttled"
+      namespace   = "AWS/Lambda"
+      metric_name = "Throttles"
+      statistic   = "Sum"
+      dimensions  = { FunctionName = aws_lambda_function.this.function_name }
+    }
+    failed-events = {
+      description = "Events the function could not record are waiting in ${local.failed_events_queue_name}"
+      namespace   = "AWS/SQS"
+      metric_name = "ApproximateNumberOfMessagesVisible"
+      statistic   = "Maximum"
+      dimensions  = { QueueName = aws_sqs_queue.failed_events.name }
+    }
+    delivery-dlq = {
+      description = "Events EventBridge could not deliver to the function are waiting in ${local.delivery_dlq_name}"
+      namespace   = "AWS/SQS"
+      metric_name = "ApproximateNumberOfMessagesVisible"
+      statistic   = "Maximum"
+      dimensions  = { QueueName = aws_sqs_queue.delivery_dlq.name }
+    }
+    dead-letter-invocations = {
+      description = "EventBridge rule ${var.name} sent events to its dead-letter queue"
+      namespace   = "AWS/Events"
+      metric_name = "DeadLetterInvocations"
+      statistic   = "Sum"
+      dimensions  = { RuleName = aws_cloudwatch_event_rule.this.name }
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each = local.alarms
+
+  alarm_name          = "${var.name}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric_name
+  statistic           = each.value.statistic
+  dimensions          = each.value.dimensions
+  period              = var.alarm_period_seconds
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  # No datapoints means nothing failed (these metrics are only emitted on activity).
+  treat_missing_data = "notBreaching"
+  alarm_actions      = local.alarm_actions
+  ok_actions         = local.alarm_actions
+
+  tags = var.tags
+}

@@ -1,0 +1,69 @@
+output "function_name" {
+  description = "Name of the Lambda function."
+  value       = aws_lambda_function.this.function_name
+}
+
+output "function_arn" {
+  description = "ARN of the Lambda function."
+  value       = aws_lambda_function.this.arn
+}
+
+output "role_name" {
+  description = "Name of the function's execution role (<name>-<region>)."
+  value       = aws_iam_role.this.name
+}
+
+output "role_arn" {
+  description = "ARN of the function's execution role."
+  value       = aws_iam_role.this.arn
+}
+
+output "rule_name" {
+  description = "Name of the EventBridge rule on the default bus."
+  value       = aws_cloudwatch_event_rule.this.name
+}
+
+output "rule_arn" {
+  description = "ARN of the EventBridge rule."
+  value       = aws_cloudwatch_event_rule.this.arn
+}
+
+output "log_group_name" {
+  description = "Name of the function's log group."
+  value       = aws_cloudwatch_log_group.this.name
+}
+
+output "log_group_arn" {
+  description = "ARN of the function's log group."
+  value       = aws_cloudwatch_log_group.this.arn
+}
+
+output "table_name" {
+  description = "Name of the table the function writes to (its TABLE_NAME)."
+  value       = local.table_name
+}
+
+output "failed_events_queue_url" {
+  description = "URL of the queue receiving invocations that failed after Lambda's retries."
+  value       = aws_sqs_queue.failed_events.url
+}
+
+output "failed_events_queue_arn" {
+  description = "ARN of the queue receiving invocations that failed after Lambda's retries."
+  value       = aws_sqs_queue.failed_events.arn
+}
+
+output "delivery_dlq_url" {
+  description = "URL of the queue receiving events EventBridge could not deliver to the function."
+  value       = aws_sqs_queue.delivery_dlq.url
+}
+
+output "delivery_dlq_arn" {
+  description = "ARN of the queue receiving events EventBridge could not deliver to the function."
+  value       = aws_sqs_queue.delivery_dlq.arn
+}
+
+output "alarm_names" {
+  description = "Map of what each alarm watches (errors, throttles, failed-events, delivery-dlq, dead-letter-invocations) to its name."
+  value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.alarm_name }
+}

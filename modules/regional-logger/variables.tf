@@ -1,0 +1,249 @@
+variable "name" {
+  description = "Name of the function, the EventBridge rule and the log group /aws/lambda/<name>; prefix of the queues, the alarms and the execution role <name>-<region>."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.name))
+    error_message = "name must be 1-64 letters, digits, '-' or '_' (Lambda function and EventBridge rule name rules)."
+  }
+}
+
+variable "table_arn" {
+  description = "ARN of the audit table, or of its replica, in this provider's region. The function may only PutItem there."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:[a-z-]+:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}$", var.table_arn))
+    error_message = "table_arn must be a DynamoDB table ARN (arn:<partition>:dynamodb:<region>:<account>:table/<name>)."
+  }
+}
+
+variable "package_path" {
+  description = "Path of the function's zip (cargo-lambda's bootstrap.zip)."
+  type        = string
+
+  validation {
+    condition     = endswith(var.package_path, ".zip")
+    error_message = "package_path must name a .zip file (cargo lambda build --output-format zip)."
+  }
+
+  validation {
+    condition     = fileexists(var.package_path)
+    error_message = "package_path ${var.package_path} does not exist: build the function first (make build)."
+  }
+}
+
+variable "retention_days" {
+  description = "Days each audit record is kept before DynamoDB's TTL expires it (the function's RETENTION_DAYS)."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = var.retention_days >= 1 && var.retention_days <= 3650 && floor(var.retention_days) == var.retention_days
+    error_message = "retention_days must be a whole number from 1 to 3650."
+  }
+}
+
+variable "architecture" {
+  description = "Instruction set of the function; must match the package's build."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64."
+  }
+}
+
+variable "memory_size" {
+  description = "Memory of the function in MB (128-10240)."
+  type        = number
+  default     = 128
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
+    error_message = "memory_size must be a whole number of MB from 128 to 10240."
+  }
+}
+
+variable "timeout" {
+  description = "Timeout of one invocation in seconds (1-900)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 900 && floor(var.timeout) == var.timeout
+    error_message = "timeout must be a whole number of seconds from 1 to 900."
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Concurrent executions reserved for the function; null leaves it in the unreserved pool, 0 stops all invocations."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.reserved_concurrency == null || try(var.reserved_concurrency >= 0 && floor(var.reserved_concurrency) == var.reserved_concurrency, false)
+    error_message = "reserved_concurrency must be a whole number >= 0, or null."
+  }
+}
+
+variable "tracing_mode" {
+  description = "X-Ray tracing mode of the function: PassThrough or Active (Active also grants the role the X-Ray write actions)."
+  type        = string
+  default     = "PassThrough"
+
+  validation {
+    condition     = contains(["PassThrough", "Active"], var.tracing_mode)
+    error_message = "tracing_mode must be PassThrough or Active."
+  }
+}
+
+variable "application_log_level" {
+  description = "Lowest level of the function's own log lines that CloudWatch keeps (TRACE, DEBUG, INFO, WARN, ERROR, FATAL)."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.application_log_level)
+    error_message = "application_log_level must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
+  }
+}
+
+variable "system_log_level" {
+  description = "Lowest level of the Lambda platform's log lines that CloudWatch keeps (DEBUG, INFO, WARN)."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN"], var.system_log_level)
+    error_message = "system_log_level must be one of DEBUG, INFO, WARN."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch Logs keeps the function's log group (a value CloudWatch accepts; 0 keeps forever)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "detail_types" {
+  description = "ECS detail-types the rule sends to the function (null means the default); the function records unknown ones too."
+  type        = list(string)
+  nullable    = false
+  default = [
+    "ECS Task State Change",
+    "ECS Container Instance State Change",
+    "ECS Service Action",
+    "ECS Deployment State Change",
+  ]
+
+  validation {
+    condition     = length(var.detail_types) > 0
+    error_message = "detail_types must name at least one detail-type."
+  }
+
+  validation {
+    condition     = alltrue([for type in var.detail_types : trimspace(type) == type && length(type) > 0]) && length(distinct(var.detail_types)) == length(var.detail_types)
+    error_message = "detail_types must be distinct, non-empty strings without leading or trailing spaces, e.g. \"ECS Task State Change\"."
+  }
+}
+
+variable "delivery_max_event_age_seconds" {
+  description = "How long EventBridge keeps retrying delivery of an event to the function (60-86400 s) before sending it to the delivery dead-letter queue."
+  type        = number
+  default     = 86400
+
+  validation {
+    condition     = var.delivery_max_event_age_seconds >= 60 && var.delivery_max_event_age_seconds <= 86400 && floor(var.delivery_max_event_age_seconds) == var.delivery_max_event_age_seconds
+    error_message = "delivery_max_event_age_seconds must be a whole number from 60 to 86400."
+  }
+}
+
+variable "delivery_max_retry_attempts" {
+  description = "How many times EventBridge retries delivery of an event to the function (0-185)."
+  type        = number
+  default     = 185
+
+  validation {
+    condition     = var.delivery_max_retry_attempts >= 0 && var.delivery_max_retry_attempts <= 185 && floor(var.delivery_max_retry_attempts) == var.delivery_max_retry_attempts
+    error_message = "delivery_max_retry_attempts must be a whole number from 0 to 185."
+  }
+}
+
+variable "function_max_event_age_seconds" {
+  description = "How long Lambda keeps retrying a failed asynchronous invocation (60-21600 s) before sending it to the failed-events queue."
+  type        = number
+  default     = 21600
+
+  validation {
+    condition     = var.function_max_event_age_seconds >= 60 && var.function_max_event_age_seconds <= 21600 && floor(var.function_max_event_age_seconds) == var.function_max_event_age_seconds
+    error_message = "function_max_event_age_seconds must be a whole number from 60 to 21600."
+  }
+}
+
+variable "function_max_retry_attempts" {
+  description = "How many times Lambda retries a failed asynchronous invocation (0-2)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = contains([0, 1, 2], var.function_max_retry_attempts)
+    error_message = "function_max_retry_attempts must be 0, 1 or 2."
+  }
+}
+
+variable "queue_message_retention_seconds" {
+  description = "How long both queues keep a message (60-1209600 s; the default is the maximum, 14 days)."
+  type        = number
+  default     = 1209600
+
+  validation {
+    condition     = var.queue_message_retention_seconds >= 60 && var.queue_message_retention_seconds <= 1209600 && floor(var.queue_message_retention_seconds) == var.queue_message_retention_seconds
+    error_message = "queue_message_retention_seconds must be a whole number from 60 to 1209600."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of a customer managed KMS key in this region for the queues and the log group (its key policy must let CloudWatch Logs and EventBridge use it); null keeps the services' own encryption. Use the same key as the table's."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>) or null."
+  }
+}
+
+variable "alarm_sns_topic_arn" {
+  description = "ARN of an SNS topic notified when an alarm fires and clears; null creates the alarms without actions."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_sns_topic_arn == null || can(regex("^arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.alarm_sns_topic_arn))
+    error_message = "alarm_sns_topic_arn must be an SNS topic ARN or null."
+  }
+}
+
+variable "alarm_period_seconds" {
+  description = "Period over which each alarm sums or maximises its metric (a multiple of 60 s)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.alarm_period_seconds >= 60 && var.alarm_period_seconds % 60 == 0
+    error_message = "alarm_period_seconds must be a multiple of 60, at least 60."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource of the module."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,27 @@
+//! Local stand-ins for what ecs-state-logger meets in AWS, for tests, local replays and
+//! benchmarks:
+//!
+//! - [`RuntimeApi`]: the Lambda Runtime API a function process polls, with
+//!   [`RuntimeApi::invoke`] (synchronous invoke) and [`RuntimeApi::invoke_async`] (Lambda's
+//!   retries and on-failure destination for asynchronous invokes, as EventBridge uses);
+//! - [`FunctionCommand`] / [`FunctionProcess`]: a function binary started with the
+//!   environment Lambda gives it, its logs, memory and exit;
+//! - [`MotoServer`]: the local AWS API, with pause/resume, kill/restart (state kept) and reset;
+//! - [`Terraform`]: a Terraform root driven in a private data dir and workspace;
+//! - [`events`]: loading event files for replays.
+
+pub mod async_invoke;
+pub mod error;
+pub mod events;
+pub mod function;
+pub mod http;
+pub mod moto;
+pub mod runtime_api;
+pub mod terraform;
+
+pub use async_invoke::{AsyncInvocation, RetryPolicy, SqsDestination, failure_record};
+pub use error::{Error, Result};
+pub use function::{FunctionCommand, FunctionProcess};
+pub use moto::{MotoOptions, MotoServer};
+pub use runtime_api::{InitError, Invocation, Outcome, RuntimeApi, RuntimeApiConfig};
+pub use terraform::Terraform;
