@@ -7,18 +7,37 @@ locals {
   range_key     = "eventKey"
   ttl_attribute = "expiresAt"
 
+  # Timeline indexes copy only what a console row needs, so each entry stays under 1 KB and
+  # costs one write unit; the rare failure entries carry the whole item, reasons included.
+  timeline_attributes = [
+    "detailType", "service", "taskDefinition", "lastStatus", "desiredStatus",
+    "stopCode", "eventName", "failure", "exitCodes", "version",
+  ]
+
   indexes = {
     "cluster-time" = {
-      hash_key  = "cluster"
-      range_key = "eventTime"
+      hash_key           = "cluster"
+      range_key          = "eventTime"
+      projection_type    = "INCLUDE"
+      non_key_attributes = local.timeline_attributes
+    }
+    "service-time" = {
+      hash_key           = "serviceKey"
+      range_key          = "eventTime"
+      projection_type    = "INCLUDE"
+      non_key_attributes = local.timeline_attributes
     }
     "family-stopped" = {
-      hash_key  = "family"
-      range_key = "stoppedAt"
+      hash_key           = "family"
+      range_key          = "stoppedAt"
+      projection_type    = "INCLUDE"
+      non_key_attributes = local.timeline_attributes
     }
     "cluster-failures" = {
-      hash_key  = "cluster"
-      range_key = "failedAt"
+      hash_key           = "cluster"
+      range_key          = "failedAt"
+      projection_type    = "ALL"
+      non_key_attributes = null
     }
   }
 
@@ -53,10 +72,11 @@ resource "aws_dynamodb_table" "this" {
   dynamic "global_secondary_index" {
     for_each = local.indexes
     content {
-      name            = global_secondary_index.key
-      hash_key        = global_secondary_index.value.hash_key
-      range_key       = global_secondary_index.value.range_key
-      projection_type = "ALL"
+      name               = global_secondary_index.key
+      hash_key           = global_secondary_index.value.hash_key
+      range_key          = global_secondary_index.value.range_key
+      projection_type    = global_secondary_index.value.projection_type
+      non_key_attributes = global_secondary_index.value.non_key_attributes
     }
   }
 

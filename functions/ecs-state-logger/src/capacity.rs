@@ -3,6 +3,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::record::{IndexSpec, PARTITION_KEY, Projection, SORT_KEY};
+
 /// One write request unit covers up to this many bytes of item.
 pub const WRITE_UNIT_BYTES: usize = 1024;
 /// DynamoDB's item size limit.
@@ -13,23 +15,46 @@ pub const MAX_ITEM_BYTES: usize = 400 * 1024;
 pub struct WriteCost {
     pub item_bytes: usize,
     pub table_units: usize,
-    /// Each index with an `ALL` projection stores the whole item again.
+    /// Each index the item lands in is written too, at the size of what it projects.
     pub index_units: usize,
 }
 
 impl WriteCost {
-    pub fn of(item: &Map<String, Value>, index_count: usize) -> Self {
+    pub fn of(item: &Map<String, Value>, indexes: &[&IndexSpec]) -> Self {
         let item_bytes = item_size(item);
-        let table_units = item_bytes.div_ceil(WRITE_UNIT_BYTES).max(1);
+        let index_units = indexes
+            .iter()
+            .map(|index| units(projected_size(item, index)))
+            .sum();
         WriteCost {
             item_bytes,
-            table_units,
-            index_units: table_units * index_count,
+            table_units: units(item_bytes),
+            index_units,
         }
     }
 
     pub fn total_units(&self) -> usize {
         self.table_units + self.index_units
+    }
+}
+
+fn units(bytes: usize) -> usize {
+    bytes.div_ceil(WRITE_UNIT_BYTES).max(1)
+}
+
+/// The size of an item's entry in `index`: the table and index keys plus what it projects.
+pub fn projected_size(item: &Map<String, Value>, index: &IndexSpec) -> usize {
+    match index.projection {
+        Projection::All => item_size(item),
+        Projection::Include(attributes) => item
+            .iter()
+            .filter(|(name, _)| {
+                let name = name.as_str();
+                [PARTITION_KEY, SORT_KEY, index.hash_key, index.range_key].contains(&name)
+                    || attributes.contains(&name)
+            })
+            .map(|(name, value)| name.len() + value_size(value))
+            .sum(),
     }
 }
 
@@ -87,12 +112,35 @@ mod tests {
         assert_eq!(item_size(&object(json!({"m": {"k": "v"}}))), 1 + 3 + 3);
     }
 
+    const ALL: IndexSpec = IndexSpec {
+        name: "all",
+        hash_key: "cluster",
+        range_key: "failedAt",
+        projection: Projection::All,
+    };
+    const SMALL: IndexSpec = IndexSpec {
+        name: "small",
+        hash_key: "cluster",
+        range_key: "eventTime",
+        projection: Projection::Include(&["lastStatus"]),
+    };
+
     #[test]
-    fn write_units_round_up_per_kilobyte_and_repeat_per_index() {
+    fn write_units_round_up_per_kilobyte_and_follow_each_projection() {
         let small = object(json!({"a": "x".repeat(1000)}));
-        assert_eq!(WriteCost::of(&small, 1).total_units(), 2);
-        let large = object(json!({"a": "x".repeat(1100)}));
-        let cost = WriteCost::of(&large, 2);
-        assert_eq!((cost.table_units, cost.index_units), (2, 4));
+        assert_eq!(WriteCost::of(&small, &[&ALL]).total_units(), 2);
+        let large = object(json!({
+            "resourceArn": "arn", "eventKey": "v1", "cluster": "prod",
+            "eventTime": "2026-11-20T10:00:00.000Z", "lastStatus": "STOPPED",
+            "stoppedReason": "x".repeat(1100)
+        }));
+        let cost = WriteCost::of(&large, &[&ALL, &SMALL]);
+        // The whole item twice (table, ALL index), the small projection once.
+        assert_eq!((cost.table_units, cost.index_units), (2, 2 + 1));
+        assert_eq!(
+            projected_size(&large, &SMALL),
+            "resourceArnarneventKeyv1clusterprodeventTime2026-11-20T10:00:00.000ZlastStatusSTOPPED"
+                .len()
+        );
     }
 }

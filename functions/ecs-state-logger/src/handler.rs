@@ -32,7 +32,7 @@ pub async fn record_event<S: RecordStore>(
     let event = event::parse(input)?;
     let record = record::build(&event, config.retention_days)?;
     let item = record.to_item()?;
-    let cost = WriteCost::of(&item, record.indexes().len());
+    let cost = WriteCost::of(&item, &record.indexes());
     if cost.item_bytes > MAX_ITEM_BYTES {
         // Field caps make this unreachable for any event EventBridge can deliver; refuse
         // rather than send a write DynamoDB would reject.

@@ -24,10 +24,72 @@ pub const SORT_KEY: &str = "eventKey";
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
 /// Every event of a cluster by time: `cluster` + `eventTime`.
 pub const CLUSTER_TIME_INDEX: &str = "cluster-time";
+/// Every event of one service (its actions, deployments and tasks): `serviceKey` + `eventTime`.
+pub const SERVICE_TIME_INDEX: &str = "service-time";
 /// One entry per finished task run: `family` + `stoppedAt` (only STOPPED task events).
 pub const FAMILY_STOPPED_INDEX: &str = "family-stopped";
 /// Only failures: `cluster` + `failedAt`.
 pub const CLUSTER_FAILURES_INDEX: &str = "cluster-failures";
+
+/// What a timeline index copies besides the keys: enough to read a row in the console
+/// (status, stop code, failure, exit codes) while its entry stays far under 1 KB, so each
+/// index write costs one write unit whatever the size of the item.
+pub const TIMELINE_ATTRIBUTES: &[&str] = &[
+    "detailType",
+    "service",
+    "taskDefinition",
+    "lastStatus",
+    "desiredStatus",
+    "stopCode",
+    "eventName",
+    "failure",
+    "exitCodes",
+    "version",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Projection {
+    /// The whole item: used only where entries are rare (failures), so reasons come along.
+    All,
+    Include(&'static [&'static str]),
+}
+
+/// A global secondary index of the table. `modules/audit-table` declares the same indexes;
+/// the Terraform test compares the applied table with this list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexSpec {
+    pub name: &'static str,
+    pub hash_key: &'static str,
+    pub range_key: &'static str,
+    pub projection: Projection,
+}
+
+pub const INDEXES: &[IndexSpec] = &[
+    IndexSpec {
+        name: CLUSTER_TIME_INDEX,
+        hash_key: "cluster",
+        range_key: "eventTime",
+        projection: Projection::Include(TIMELINE_ATTRIBUTES),
+    },
+    IndexSpec {
+        name: SERVICE_TIME_INDEX,
+        hash_key: "serviceKey",
+        range_key: "eventTime",
+        projection: Projection::Include(TIMELINE_ATTRIBUTES),
+    },
+    IndexSpec {
+        name: FAMILY_STOPPED_INDEX,
+        hash_key: "family",
+        range_key: "stoppedAt",
+        projection: Projection::Include(TIMELINE_ATTRIBUTES),
+    },
+    IndexSpec {
+        name: CLUSTER_FAILURES_INDEX,
+        hash_key: "cluster",
+        range_key: "failedAt",
+        projection: Projection::All,
+    },
+];
 
 /// DynamoDB limits a sort key to 1024 bytes and a partition key to 2048; identifiers longer
 /// than the smaller bound are not real ECS names and would make the write fail.
@@ -67,6 +129,10 @@ pub struct AuditRecord {
     pub cluster: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
+    /// `<cluster>/<service>`, on every event of a service: the `service-time` index key.
+    /// Service names are unique only within a cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -192,19 +258,22 @@ impl AuditRecord {
             .then(|| last_segment(&self.resource_arn))
     }
 
-    /// The indexes this item is written to; each is one more write on top of the table's.
-    pub fn indexes(&self) -> Vec<&'static str> {
-        let mut indexes = Vec::new();
-        if self.cluster.is_some() {
-            indexes.push(CLUSTER_TIME_INDEX);
-            if self.failed_at.is_some() {
-                indexes.push(CLUSTER_FAILURES_INDEX);
-            }
-        }
-        if self.family.is_some() && self.stopped_at.is_some() {
-            indexes.push(FAMILY_STOPPED_INDEX);
-        }
-        indexes
+    /// The indexes this item is written to (those whose key attributes it has); each is one
+    /// more write on top of the table's.
+    pub fn indexes(&self) -> Vec<&'static IndexSpec> {
+        let has = |attribute: &str| match attribute {
+            "cluster" => self.cluster.is_some(),
+            "serviceKey" => self.service_key.is_some(),
+            "family" => self.family.is_some(),
+            "eventTime" => true,
+            "stoppedAt" => self.stopped_at.is_some(),
+            "failedAt" => self.failed_at.is_some(),
+            _ => false,
+        };
+        INDEXES
+            .iter()
+            .filter(|index| has(index.hash_key) && has(index.range_key))
+            .collect()
     }
 }
 
@@ -252,6 +321,14 @@ pub fn build(event: &EcsEvent<'_>, retention_days: u32) -> Result<AuditRecord, E
     if record.last_status.as_deref() == Some("STOPPED") && record.stopped_at.is_none() {
         record.stopped_at = Some(record.event_time.clone());
     }
+    record.service_key = match (&record.cluster, &record.service) {
+        // ECS names are at most 255 characters; a longer pair is junk and stays out of the
+        // index rather than failing the write.
+        (Some(cluster), Some(service)) if cluster.len() + service.len() < MAX_KEY_BYTES => {
+            Some(format!("{cluster}/{service}"))
+        }
+        _ => None,
+    };
     record.failure = classify_failure(&record);
     if record.failure.is_some() {
         record.failed_at = Some(record.event_time.clone());
@@ -718,6 +795,16 @@ mod tests {
             Some("SERVICE_TASK_PLACEMENT_FAILURE")
         );
         assert_eq!(first.failed_at.as_deref(), Some("2026-11-20T10:00:00.123Z"));
+        assert_eq!(first.service_key.as_deref(), Some("prod/web"));
+        let indexes: Vec<&str> = first.indexes().iter().map(|index| index.name).collect();
+        assert_eq!(
+            indexes,
+            vec![
+                CLUSTER_TIME_INDEX,
+                SERVICE_TIME_INDEX,
+                CLUSTER_FAILURES_INDEX
+            ]
+        );
     }
 
     #[test]
@@ -741,10 +828,9 @@ mod tests {
             record.stopped_at.as_deref(),
             Some(record.event_time.as_str())
         );
-        assert_eq!(
-            record.indexes(),
-            vec![CLUSTER_TIME_INDEX, FAMILY_STOPPED_INDEX]
-        );
+        let indexes: Vec<&str> = record.indexes().iter().map(|index| index.name).collect();
+        assert_eq!(indexes, vec![CLUSTER_TIME_INDEX, FAMILY_STOPPED_INDEX]);
+        assert_eq!(record.service_key, None);
     }
 
     #[test]
