@@ -305,8 +305,8 @@ mod tests {
             "source": "aws.ecs",
             "account": "111122223333",
             "time": "2020-01-23T17:57:58Z",
-            "region": "us-west-2",
-            "resources": ["arn:aws:ecs:us-west-2:111122223333:task/example/abc"],
+            "region": "xx-test-1",
+            "resources": ["arn:aws:ecs:xx-test-1:111122223333:task/example/abc"],
             "detail": detail
         })
     }
@@ -321,7 +321,7 @@ mod tests {
     #[test]
     fn parses_a_minimal_task_event() {
         let input = task_event(
-            json!({"taskArn": "arn:aws:ecs:us-west-2:111122223333:task/example/abc", "version": 3}),
+            json!({"taskArn": "arn:aws:ecs:xx-test-1:111122223333:task/example/abc", "version": 3}),
         );
         let event = parse(&input).unwrap();
         match event.detail {
@@ -336,7 +336,7 @@ mod tests {
     #[test]
     fn names_the_path_of_a_wrongly_typed_field() {
         let input = task_event(json!({
-            "taskArn": "arn:aws:ecs:us-west-2:111122223333:task/example/abc",
+            "taskArn": "arn:aws:ecs:xx-test-1:111122223333:task/example/abc",
             "version": 3,
             "containers": [{"name": "app", "exitCode": "137"}]
         }));

@@ -376,7 +376,12 @@ fn fill_task(record: &mut AuditRecord, task: &TaskDetail) -> Result<(), String> 
     record.pull_stopped_at = task.pull_stopped_at.map(format_time);
     record.started_at = task.started_at.map(format_time);
     record.stopping_at = task.stopping_at.map(format_time);
-    record.stopped_at = task.stopped_at.map(format_time);
+    // Only a STOPPED event may enter the family-stopped index: one entry per finished run,
+    // even if an earlier event of the run already carries `stoppedAt`.
+    record.stopped_at = task
+        .stopped_at
+        .filter(|_| task.last_status.as_deref() == Some("STOPPED"))
+        .map(format_time);
 
     if let Some(containers) = task.containers.as_deref().filter(|c| !c.is_empty()) {
         let kept: Vec<ContainerRecord> = containers
@@ -713,7 +718,7 @@ mod tests {
             "source": "aws.ecs",
             "account": "111122223333",
             "time": "2026-11-20T10:00:01Z",
-            "region": "us-east-1",
+            "region": "xx-test-1",
             "resources": resources,
             "detail": detail
         })
@@ -757,7 +762,7 @@ mod tests {
         let input = envelope(
             "ECS Task State Change",
             json!([]),
-            json!({"taskArn": "arn:aws:ecs:us-east-1:111122223333:task/prod/0a1b", "version": 2,
+            json!({"taskArn": "arn:aws:ecs:xx-test-1:111122223333:task/prod/0a1b", "version": 2,
                    "updatedAt": "2026-11-20T10:00:00.250Z"}),
         );
         let record = record_of(&input);
@@ -772,9 +777,9 @@ mod tests {
     #[test]
     fn service_actions_are_keyed_by_time_and_content() {
         let detail = json!({"eventType": "ERROR", "eventName": "SERVICE_TASK_PLACEMENT_FAILURE",
-            "clusterArn": "arn:aws:ecs:us-east-1:111122223333:cluster/prod",
+            "clusterArn": "arn:aws:ecs:xx-test-1:111122223333:cluster/prod",
             "createdAt": "2026-11-20T10:00:00.123Z", "reason": "RESOURCE:FARGATE"});
-        let arn = "arn:aws:ecs:us-east-1:111122223333:service/prod/web";
+        let arn = "arn:aws:ecs:xx-test-1:111122223333:service/prod/web";
         let first = record_of(&envelope(
             "ECS Service Action",
             json!([arn]),
@@ -812,9 +817,9 @@ mod tests {
         let input = envelope(
             "ECS Task State Change",
             json!([]),
-            json!({"taskArn": "arn:aws:ecs:us-east-1:111122223333:task/prod/0a1b", "version": 5,
+            json!({"taskArn": "arn:aws:ecs:xx-test-1:111122223333:task/prod/0a1b", "version": 5,
                    "lastStatus": "STOPPED", "stopCode": "EssentialContainerExited",
-                   "taskDefinitionArn": "arn:aws:ecs:us-east-1:111122223333:task-definition/report:12",
+                   "taskDefinitionArn": "arn:aws:ecs:xx-test-1:111122223333:task-definition/report:12",
                    "containers": [{"name": "report", "exitCode": 0}]}),
         );
         let record = record_of(&input);
@@ -834,11 +839,43 @@ mod tests {
     }
 
     #[test]
+    fn only_the_stopped_event_of_a_run_enters_the_family_stopped_index() {
+        let detail = |last_status: &str| {
+            json!({"taskArn": "arn:aws:ecs:xx-test-1:111122223333:task/prod/0a1b", "version": 5,
+                   "lastStatus": last_status, "stoppedAt": "2026-11-20T10:00:00.500Z",
+                   "taskDefinitionArn": "arn:aws:ecs:xx-test-1:111122223333:task-definition/report:12"})
+        };
+        let early = record_of(&envelope(
+            "ECS Task State Change",
+            json!([]),
+            detail("DEPROVISIONING"),
+        ));
+        assert_eq!(early.stopped_at, None);
+        assert!(
+            !early
+                .indexes()
+                .iter()
+                .any(|index| index.name == FAMILY_STOPPED_INDEX)
+        );
+        let last = record_of(&envelope(
+            "ECS Task State Change",
+            json!([]),
+            detail("STOPPED"),
+        ));
+        assert_eq!(last.stopped_at.as_deref(), Some("2026-11-20T10:00:00.500Z"));
+        assert!(
+            last.indexes()
+                .iter()
+                .any(|index| index.name == FAMILY_STOPPED_INDEX)
+        );
+    }
+
+    #[test]
     fn oversized_identifiers_are_rejected_not_cut() {
         let input = envelope(
             "ECS Task State Change",
             json!([]),
-            json!({"taskArn": format!("arn:aws:ecs:us-east-1:1:task/c/{}", "a".repeat(2000)), "version": 1}),
+            json!({"taskArn": format!("arn:aws:ecs:xx-test-1:1:task/c/{}", "a".repeat(2000)), "version": 1}),
         );
         let error = build(&parse(&input).unwrap(), 14).unwrap_err();
         assert!(error.to_string().contains("detail.taskArn"), "{error}");

@@ -21,18 +21,18 @@ fn seeds() -> Vec<Value> {
     let envelope = |detail_type: &str, resources: Value, detail: Value| {
         json!({"version": "0", "id": "f00dfeed-0000-4000-8000-000000000001",
                "detail-type": detail_type, "source": "aws.ecs", "account": "111122223333",
-               "time": "2026-11-20T10:00:00Z", "region": "us-east-1",
+               "time": "2026-11-20T10:00:00Z", "region": "xx-test-1",
                "resources": resources, "detail": detail})
     };
     vec![
         envelope(
             "ECS Task State Change",
             json!([
-                "arn:aws:ecs:us-east-1:111122223333:task/prod/0123456789abcdef0123456789abcdef"
+                "arn:aws:ecs:xx-test-1:111122223333:task/prod/0123456789abcdef0123456789abcdef"
             ]),
-            json!({"taskArn": "arn:aws:ecs:us-east-1:111122223333:task/prod/0123456789abcdef0123456789abcdef",
-                   "clusterArn": "arn:aws:ecs:us-east-1:111122223333:cluster/prod",
-                   "taskDefinitionArn": "arn:aws:ecs:us-east-1:111122223333:task-definition/web:3",
+            json!({"taskArn": "arn:aws:ecs:xx-test-1:111122223333:task/prod/0123456789abcdef0123456789abcdef",
+                   "clusterArn": "arn:aws:ecs:xx-test-1:111122223333:cluster/prod",
+                   "taskDefinitionArn": "arn:aws:ecs:xx-test-1:111122223333:task-definition/web:3",
                    "group": "service:web", "lastStatus": "STOPPED", "desiredStatus": "STOPPED",
                    "stopCode": "EssentialContainerExited", "stoppedReason": "Essential container in task exited",
                    "version": 6, "updatedAt": "2026-11-20T10:00:00.120Z", "stoppedAt": "2026-11-20T10:00:00.120Z",
@@ -41,24 +41,24 @@ fn seeds() -> Vec<Value> {
         ),
         envelope(
             "ECS Service Action",
-            json!(["arn:aws:ecs:us-east-1:111122223333:service/prod/web"]),
+            json!(["arn:aws:ecs:xx-test-1:111122223333:service/prod/web"]),
             json!({"eventType": "ERROR", "eventName": "SERVICE_TASK_PLACEMENT_FAILURE",
-                   "clusterArn": "arn:aws:ecs:us-east-1:111122223333:cluster/prod",
+                   "clusterArn": "arn:aws:ecs:xx-test-1:111122223333:cluster/prod",
                    "createdAt": "2026-11-20T10:00:00.120Z", "reason": "RESOURCE:FARGATE",
-                   "capacityProviderArns": ["arn:aws:ecs:us-east-1:111122223333:capacity-provider/FARGATE_SPOT"]}),
+                   "capacityProviderArns": ["arn:aws:ecs:xx-test-1:111122223333:capacity-provider/FARGATE_SPOT"]}),
         ),
         envelope(
             "ECS Deployment State Change",
-            json!(["arn:aws:ecs:us-east-1:111122223333:service/prod/web"]),
+            json!(["arn:aws:ecs:xx-test-1:111122223333:service/prod/web"]),
             json!({"eventType": "ERROR", "eventName": "SERVICE_DEPLOYMENT_FAILED",
                    "deploymentId": "ecs-svc/1234567890123456789", "updatedAt": "2026-11-20T10:00:00.120Z",
                    "reason": "ECS deployment circuit breaker: task failed to start."}),
         ),
         envelope(
             "ECS Container Instance State Change",
-            json!(["arn:aws:ecs:us-east-1:111122223333:container-instance/prod/abc"]),
-            json!({"containerInstanceArn": "arn:aws:ecs:us-east-1:111122223333:container-instance/prod/abc",
-                   "clusterArn": "arn:aws:ecs:us-east-1:111122223333:cluster/prod", "ec2InstanceId": "i-0abc",
+            json!(["arn:aws:ecs:xx-test-1:111122223333:container-instance/prod/abc"]),
+            json!({"containerInstanceArn": "arn:aws:ecs:xx-test-1:111122223333:container-instance/prod/abc",
+                   "clusterArn": "arn:aws:ecs:xx-test-1:111122223333:cluster/prod", "ec2InstanceId": "i-0abc",
                    "status": "ACTIVE", "agentConnected": true, "version": 14801,
                    "updatedAt": "2026-11-20T10:00:00.120Z", "versionInfo": {"agentVersion": "1.90.0"}}),
         ),
@@ -76,7 +76,7 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
         ".{0,40}".prop_map(Value::String),
         "[0-9T:.Z-]{0,30}".prop_map(Value::String),
         Just(json!("2026-11-20T10:00:00.120Z")),
-        Just(json!("arn:aws:ecs:us-east-1:111122223333:service/prod/web")),
+        Just(json!("arn:aws:ecs:xx-test-1:111122223333:service/prod/web")),
     ];
     leaf.prop_recursive(6, 64, 8, |inner| {
         prop_oneof![

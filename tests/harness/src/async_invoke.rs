@@ -240,7 +240,7 @@ mod tests {
             &event,
             &last,
             3,
-            "arn:aws:lambda:us-east-1:1:function:f:$LATEST",
+            "arn:aws:lambda:xx-test-1:1:function:f:$LATEST",
         );
         assert_eq!(record["version"], "1.0");
         assert_eq!(record["requestContext"]["requestId"], "r-1");

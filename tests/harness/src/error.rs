@@ -23,6 +23,10 @@ pub enum Error {
         source: serde_json::Error,
     },
 
+    /// The repository's own settings (an environment's tfvars) are missing or unreadable.
+    #[error("{0}")]
+    Setup(String),
+
     /// `moto_server` is not installed.
     #[error(
         "moto_server is not on PATH: install the local AWS API with `pip install -r tests/requirements.txt` (or `make tools`)"

@@ -8,15 +8,18 @@
 //!   environment Lambda gives it, its logs, memory and exit;
 //! - [`MotoServer`]: the local AWS API, with pause/resume, kill/restart (state kept) and reset;
 //! - [`Terraform`]: a Terraform root driven in a private data dir and workspace;
-//! - [`events`]: loading event files for replays.
+//! - [`events`]: loading event files for replays;
+//! - [`synthetic`]: a deterministic, seeded stream of ECS events for benchmarks.
 
 pub mod async_invoke;
 pub mod error;
 pub mod events;
 pub mod function;
 pub mod http;
+pub mod local_env;
 pub mod moto;
 pub mod runtime_api;
+pub mod synthetic;
 pub mod terraform;
 
 pub use async_invoke::{AsyncInvocation, RetryPolicy, SqsDestination, failure_record};

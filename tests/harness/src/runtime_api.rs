@@ -41,7 +41,7 @@ const ERROR_BODY_TRAILER: &str = "lambda-runtime-function-error-body";
 pub struct RuntimeApiConfig {
     /// Function name (in the invoked ARN). Default `ecs-state-logger`.
     pub function_name: String,
-    /// Region (in the invoked ARN). Default `us-east-1`.
+    /// Region (in the invoked ARN). Default: the local environment's primary region.
     pub region: String,
     /// Account (in the invoked ARN). Default moto's `123456789012`.
     pub account_id: String,
@@ -59,7 +59,7 @@ impl Default for RuntimeApiConfig {
     fn default() -> Self {
         Self {
             function_name: "ecs-state-logger".to_owned(),
-            region: "us-east-1".to_owned(),
+            region: crate::local_env::default_region(),
             account_id: "123456789012".to_owned(),
             timeout: Duration::from_secs(30),
             queue_timeout: Some(Duration::from_secs(60)),
@@ -706,8 +706,12 @@ mod tests {
     #[test]
     fn arn() {
         assert_eq!(
-            RuntimeApiConfig::default().function_arn(),
-            "arn:aws:lambda:us-east-1:123456789012:function:ecs-state-logger"
+            RuntimeApiConfig {
+                region: "xx-test-1".into(),
+                ..RuntimeApiConfig::default()
+            }
+            .function_arn(),
+            "arn:aws:lambda:xx-test-1:123456789012:function:ecs-state-logger"
         );
     }
 }

@@ -59,7 +59,7 @@ async fn a_rust_function_gets_the_lambda_environment_and_answers() -> TestResult
         env["AWS_LAMBDA_LOG_GROUP_NAME"],
         "/aws/lambda/ecs-state-logger"
     );
-    assert_eq!(env["AWS_REGION"], "us-east-1");
+    assert_eq!(env["AWS_REGION"], harness::local_env::default_region());
     assert_eq!(env["AWS_ACCESS_KEY_ID"], "testing");
     assert_eq!(env["_HANDLER"], "bootstrap");
     assert_eq!(

@@ -101,8 +101,8 @@ fn passes_the_environment_and_runs_processes_concurrently() -> TestResult {
     write(
         dir.path(),
         "environments/local/terraform.tfvars.json",
-        r#"{"name": "ecs-state-logger-local", "regions": ["eu-west-1", "us-east-1"],
-            "primary_region": "eu-west-1", "retention_days": 7}"#,
+        r#"{"name": "ecs-state-logger-local", "regions": ["xx-west-1", "xx-east-1"],
+            "primary_region": "xx-west-1", "retention_days": 7}"#,
     )?;
     let events = dir.path().join("events").display().to_string();
     let environments = dir.path().join("environments").display().to_string();
@@ -127,7 +127,7 @@ fn passes_the_environment_and_runs_processes_concurrently() -> TestResult {
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(
         stdout.contains(
-            "AWS_ENDPOINT_URL=http://127.0.0.1:4566,AWS_REGION=eu-west-1,EXTRA=x=y,\
+            "AWS_ENDPOINT_URL=http://127.0.0.1:4566,AWS_REGION=xx-west-1,EXTRA=x=y,\
              RETENTION_DAYS=7,TABLE_NAME=ecs-state-logger-local"
         ),
         "{stdout}"

@@ -21,7 +21,7 @@ const ECHO: &str = env!("CARGO_BIN_EXE_echo-function");
 fn dynamodb(endpoint: &str) -> aws_sdk_dynamodb::Client {
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
+        .region(Region::new(harness::local_env::default_region()))
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
         .build();
@@ -201,7 +201,7 @@ async fn a_server_that_never_answers_fails_with_its_log() -> TestResult {
 async fn async_invokes_retry_then_send_the_failure_record_to_sqs() -> TestResult {
     // GIVEN moto with an on-failure queue, and a function
     let moto = MotoServer::options().recording(false).start().await?;
-    let sqs = local_sqs_client(&moto.endpoint(), "us-east-1");
+    let sqs = local_sqs_client(&moto.endpoint(), &harness::local_env::default_region());
     let queue_url = sqs
         .create_queue()
         .queue_name("ecs-state-logger-failed-events")
@@ -214,7 +214,7 @@ async fn async_invokes_retry_then_send_the_failure_record_to_sqs() -> TestResult
     let _function = FunctionCommand::new(ECHO).spawn(&api)?;
     let policy = RetryPolicy::with_destination(SqsDestination::local(
         &moto.endpoint(),
-        "us-east-1",
+        &harness::local_env::default_region(),
         &queue_url,
     ));
 
@@ -254,7 +254,10 @@ async fn async_invokes_retry_then_send_the_failure_record_to_sqs() -> TestResult
     assert_eq!(record["requestContext"]["requestId"], json!(request_id));
     assert_eq!(
         record["requestContext"]["functionArn"],
-        "arn:aws:lambda:us-east-1:123456789012:function:ecs-state-logger:$LATEST"
+        format!(
+            "arn:aws:lambda:{}:123456789012:function:ecs-state-logger:$LATEST",
+            harness::local_env::default_region()
+        )
     );
     assert_eq!(record["requestContext"]["condition"], "RetriesExhausted");
     assert_eq!(record["requestContext"]["approximateInvokeCount"], 3);

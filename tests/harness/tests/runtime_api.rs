@@ -62,7 +62,7 @@ async fn hands_out_an_event_and_collects_the_response() -> TestResult {
     );
     assert_eq!(
         event.header("lambda-runtime-invoked-function-arn"),
-        Some("arn:aws:lambda:us-east-1:123456789012:function:ecs-state-logger")
+        Some(api.function_arn())
     );
     assert!(
         event

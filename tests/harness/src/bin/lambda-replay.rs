@@ -56,7 +56,7 @@ struct Args {
     #[arg(long, value_name = "URL")]
     endpoint: Option<String>,
 
-    /// AWS_REGION for the function (default: the environment's primary region, else us-east-1).
+    /// AWS_REGION for the function (default: the environment's primary region, else the local environment's).
     #[arg(long)]
     region: Option<String>,
 
@@ -204,7 +204,7 @@ async fn replay(args: Args) -> Result<ExitCode, String> {
         .region
         .clone()
         .or(environment.region.clone())
-        .unwrap_or_else(|| "us-east-1".to_owned());
+        .unwrap_or_else(harness::local_env::default_region);
     let mut function_env: BTreeMap<String, String> = BTreeMap::new();
     if let Some(name) = &environment.name {
         function_env.insert("TABLE_NAME".into(), name.clone());

@@ -1,0 +1,359 @@
+//! One run of the CLI: read the question, choose table and regions, ask every region
+//! concurrently, merge, print.
+
+use std::io::Write;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{ProvideCredentials, Region};
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use chrono::{DateTime, Local, Utc};
+use tokio::task::JoinSet;
+
+use crate::cli::{
+    Cli, Command, DEFAULT_DEFINITION_SINCE, DEFAULT_LOOKUP_SINCE, DEFAULT_SINCE, OutputFormat,
+    TzChoice,
+};
+use crate::dynamo::{Answer, Paging, RegionTable};
+use crate::environment::{
+    Environment, RegionChoice, Target, find_environments_dir, resolve_target,
+};
+use crate::error::{Error, Result};
+use crate::output::{self, Found, Zone};
+use crate::query::{self, QuerySpec, TaskRef};
+use crate::timerange::TimeRange;
+
+/// A question, read and checked before any AWS call.
+#[derive(Debug, Clone)]
+enum Question {
+    Task(TaskRef, TimeRange),
+    Query { spec: QuerySpec, what: String },
+}
+
+fn describe(range: &TimeRange) -> String {
+    let (from, to) = range.bounds();
+    format!("{from} → {to}")
+}
+
+fn read_question(command: &Command, now: DateTime<Utc>) -> Result<Question> {
+    Ok(match command {
+        Command::Task {
+            task,
+            cluster,
+            since,
+        } => {
+            let task = query::parse_task_ref(task, cluster.as_deref())?;
+            let range = TimeRange::parse(since.as_deref(), None, DEFAULT_LOOKUP_SINCE, now)?;
+            Question::Task(task, range)
+        }
+        Command::Cluster {
+            name,
+            range,
+            failures,
+        } => {
+            let range = TimeRange::parse(
+                range.since.as_deref(),
+                range.until.as_deref(),
+                DEFAULT_SINCE,
+                now,
+            )?;
+            if *failures {
+                Question::Query {
+                    spec: query::cluster_failures(name, &range),
+                    what: format!("failures of cluster {name}, {}", describe(&range)),
+                }
+            } else {
+                Question::Query {
+                    spec: query::cluster_events(name, &range),
+                    what: format!("cluster {name}, {}", describe(&range)),
+                }
+            }
+        }
+        Command::Service { service, range } => {
+            let service = query::parse_service_ref(service)?;
+            let range = TimeRange::parse(
+                range.since.as_deref(),
+                range.until.as_deref(),
+                DEFAULT_SINCE,
+                now,
+            )?;
+            Question::Query {
+                spec: query::service_events(&service, &range),
+                what: format!("service {}, {}", service.key(), describe(&range)),
+            }
+        }
+        Command::Definition { definition, range } => {
+            let definition = query::parse_definition(definition)?;
+            let range = TimeRange::parse(
+                range.since.as_deref(),
+                range.until.as_deref(),
+                DEFAULT_DEFINITION_SINCE,
+                now,
+            )?;
+            let name = match &definition.revision {
+                Some(revision) => format!("{}:{revision}", definition.family),
+                None => definition.family.clone(),
+            };
+            Question::Query {
+                spec: query::definition_runs(&definition, &range),
+                what: format!(
+                    "stopped runs of task definition {name}, {}",
+                    describe(&range)
+                ),
+            }
+        }
+    })
+}
+
+/// Runs the command line, writing the answer to `out` and progress (with `-v`) to `log`.
+pub async fn run(cli: Cli, out: &mut dyn Write, log: &mut dyn Write) -> Result<()> {
+    let now = Utc::now();
+    let common = &cli.common;
+    let environment = match &common.env {
+        Some(name) => {
+            let dir = match &common.environments_dir {
+                Some(dir) => dir.clone(),
+                None => find_environments_dir(&std::env::current_dir().unwrap_or_default()),
+            };
+            Some((name.as_str(), Environment::load(&dir, name)?))
+        }
+        None => None,
+    };
+    let question = read_question(&cli.command, now)?;
+
+    let sdk_config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let implied = match &question {
+        Question::Task(TaskRef::Arn { region, .. }, _) => region.clone(),
+        _ => None,
+    };
+    let choice = RegionChoice {
+        region: common.region.clone(),
+        all_regions: common.all_regions,
+        implied,
+        sdk_default: sdk_config.region().map(|region| region.to_string()),
+    };
+    let target = resolve_target(
+        environment.as_ref().map(|(name, env)| (*name, env)),
+        common.table.as_deref(),
+        &choice,
+    )?;
+    check_credentials(&sdk_config).await?;
+    let tables = region_tables(&sdk_config, &target);
+    let paging = Paging {
+        page_size: common.page_size,
+        max_items: common.limit,
+    };
+
+    let (spec, what) = match question {
+        Question::Query { spec, what } => (spec, what),
+        Question::Task(TaskRef::Arn { arn, .. }, _) => {
+            (query::task_history(&arn), format!("task {arn}"))
+        }
+        Question::Task(
+            TaskRef::Id {
+                cluster: None,
+                prefix,
+            },
+            _,
+        ) => {
+            return Err(Error::BadArgument(format!(
+                "{prefix:?} is a task id, not an ARN: pass the full task ARN, <cluster>/{prefix}, or --cluster <name> to look it up in that cluster's events"
+            )));
+        }
+        Question::Task(
+            TaskRef::Id {
+                cluster: Some(cluster),
+                prefix,
+            },
+            range,
+        ) => {
+            let arn = find_task(&tables, &cluster, &prefix, &range, paging, log).await?;
+            (query::task_history(&arn), format!("task {arn}"))
+        }
+    };
+
+    let answers = ask_all(&tables, &spec, paging).await?;
+    if common.verbose {
+        for (table, answer) in tables.iter().zip(&answers) {
+            let _ = writeln!(
+                log,
+                "region {}: table {}, {} page(s), {} event(s){}",
+                table.region,
+                table.table,
+                answer.pages,
+                answer.found.len(),
+                if answer.missing > 0 {
+                    format!(", {} expired before they could be read", answer.missing)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    let found = output::merge(
+        answers.into_iter().map(|answer| answer.found).collect(),
+        spec.sort,
+        spec.newest_first,
+        common.limit,
+    );
+    let text = match common.output {
+        OutputFormat::Json => {
+            output::render_json(&found).map_err(|error| Error::Output(error.to_string()))?
+        }
+        OutputFormat::Table => match common.tz {
+            TzChoice::Utc => table_text(&found, &spec, &what, &target, &Zone::<Utc>::Utc),
+            TzChoice::Local => table_text(&found, &spec, &what, &target, &Zone::Local(Local)),
+        },
+    };
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        // `ecs-audit ... | head`: the reader has what it wanted.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(error) => Err(Error::Output(error.to_string())),
+    }
+}
+
+fn table_text<Tz: chrono::TimeZone>(
+    found: &[Found],
+    spec: &QuerySpec,
+    what: &str,
+    target: &Target,
+    zone: &Zone<Tz>,
+) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let rows: Vec<output::Row> = found
+        .iter()
+        .map(|found| output::row(found, spec.sort, zone))
+        .collect();
+    let mut text = String::new();
+    if !rows.is_empty() {
+        text.push_str(&output::render_table(&rows));
+        text.push('\n');
+    }
+    text.push_str(&output::summary(&rows, &target.regions, what));
+    text.push('\n');
+    text
+}
+
+/// Fails early, with what to do, when the SDK's credential chain finds nothing.
+async fn check_credentials(sdk_config: &SdkConfig) -> Result<()> {
+    let provider = sdk_config
+        .credentials_provider()
+        .ok_or_else(|| Error::NoCredentials {
+            message: "no credential provider configured".into(),
+        })?;
+    provider
+        .provide_credentials()
+        .await
+        .map(drop)
+        .map_err(|error| Error::NoCredentials {
+            message: DisplayErrorContext(&error)
+                .to_string()
+                .replace(['\n', '\r'], " "),
+        })
+}
+
+fn region_tables(sdk_config: &SdkConfig, target: &Target) -> Vec<RegionTable> {
+    target
+        .regions
+        .iter()
+        .map(|region| {
+            let config = aws_sdk_dynamodb::config::Builder::from(sdk_config)
+                .region(Region::new(region.clone()))
+                .build();
+            RegionTable {
+                client: Client::from_conf(config),
+                region: region.clone(),
+                table: target.table.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Asks every region at once; answers come back in the regions' order. The first region
+/// (in that order) that failed decides the error.
+async fn ask_all(tables: &[RegionTable], spec: &QuerySpec, paging: Paging) -> Result<Vec<Answer>> {
+    let mut tasks = JoinSet::new();
+    for (position, table) in tables.iter().enumerate() {
+        let table = table.clone();
+        let spec = spec.clone();
+        tasks.spawn(async move { (position, table.answer(&spec, paging).await) });
+    }
+    let mut results: Vec<Option<Result<Answer>>> = (0..tables.len()).map(|_| None).collect();
+    while let Some(joined) = tasks.join_next().await {
+        let (position, result) = joined.map_err(|error| Error::Aws {
+            operation: "Query",
+            table: String::new(),
+            region: String::new(),
+            message: format!("a region's query did not finish: {error}"),
+        })?;
+        results[position] = Some(result);
+    }
+    results.into_iter().flatten().collect()
+}
+
+/// Finds the one task ARN whose id starts with `prefix` among `cluster`'s events.
+async fn find_task(
+    tables: &[RegionTable],
+    cluster: &str,
+    prefix: &str,
+    range: &TimeRange,
+    paging: Paging,
+    log: &mut dyn Write,
+) -> Result<String> {
+    let spec = query::task_lookup(cluster, prefix, range);
+    let paging = Paging {
+        max_items: None,
+        ..paging
+    };
+    let mut tasks = JoinSet::new();
+    for table in tables {
+        let table = table.clone();
+        let spec = spec.clone();
+        tasks.spawn(async move { table.arns(&spec, paging).await });
+    }
+    let mut records = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (arns, pages) = joined.map_err(|error| Error::Aws {
+            operation: "Query",
+            table: String::new(),
+            region: String::new(),
+            message: format!("a region's lookup did not finish: {error}"),
+        })??;
+        let _ = pages;
+        records.extend(
+            arns.into_iter()
+                .map(|arn| ecs_state_logger::record::AuditRecord {
+                    resource_arn: arn,
+                    ..Default::default()
+                }),
+        );
+    }
+    let mut arns = query::matching_task_arns(&records, prefix);
+    arns.sort();
+    let (since, until) = range.bounds();
+    match arns.len() {
+        0 => Err(Error::TaskNotFound {
+            id: prefix.to_string(),
+            cluster: cluster.to_string(),
+            since,
+            until,
+        }),
+        1 => {
+            let _ = writeln!(log, "task id {prefix} is {}", arns[0]);
+            Ok(arns.remove(0))
+        }
+        count => Err(Error::AmbiguousTaskId {
+            id: prefix.to_string(),
+            count,
+            candidates: arns
+                .iter()
+                .take(5)
+                .map(|arn| arn.rsplit('/').next().unwrap_or(arn))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}

@@ -1,0 +1,198 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "ecs-audit",
+    version,
+    about = "Answers audit questions from the ecs-state-logger table: what ran, when, and why it stopped or failed to start",
+    after_help = "The endpoint is the SDK's own: set AWS_ENDPOINT_URL to read a local AWS API.\n\
+                  Examples:\n  \
+                  ecs-audit --env prd task arn:aws:ecs:<region>:<account>:task/prod/0a1b2c3d\n  \
+                  ecs-audit --env prd task prod/0a1b           (a short id, looked up in cluster prod)\n  \
+                  ecs-audit --env prd --all-regions cluster prod --since 2h --failures\n  \
+                  ecs-audit --env prd service prod/web --since 1d --output json\n  \
+                  ecs-audit --env prd definition report:12 --since 7d --tz local"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Environment whose table and regions to read (environments/<ENV>/terraform.tfvars.json)
+    #[arg(long, global = true, value_name = "ENV")]
+    pub env: Option<String>,
+
+    /// Where the environments live [default: the nearest environments/ above the working directory]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub environments_dir: Option<PathBuf>,
+
+    /// Region to read [default: the task ARN's region, else the environment's primary region, else AWS_REGION]
+    #[arg(
+        long,
+        global = true,
+        value_name = "REGION",
+        conflicts_with = "all_regions"
+    )]
+    pub region: Option<String>,
+
+    /// Read every region of the environment concurrently and merge the answers by time
+    #[arg(long, global = true)]
+    pub all_regions: bool,
+
+    /// Table name, instead of the environment's
+    #[arg(long, global = true, value_name = "NAME")]
+    pub table: Option<String>,
+
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+
+    /// Time zone of the times shown in the table
+    #[arg(long, global = true, value_enum, default_value_t = TzChoice::Utc)]
+    pub tz: TzChoice,
+
+    /// Items per DynamoDB Query page (the Limit parameter); every page is read either way
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(i32).range(1..))]
+    pub page_size: Option<i32>,
+
+    /// Show at most N events (the newest, or the first versions of a task)
+    #[arg(long, global = true, value_name = "N")]
+    pub limit: Option<usize>,
+
+    /// Print pages and items read per region on stderr
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// A table for people; failures marked ✗
+    Table,
+    /// One JSON array of records, for scripts
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TzChoice {
+    Utc,
+    Local,
+}
+
+/// A time range; both ends accept a duration back from now (2h, 1d12h, 7d) or a UTC time.
+#[derive(Debug, Clone, Args)]
+pub struct Range {
+    /// Start of the range: a duration back from now (30m, 2h, 1d, 2w) or a time (2026-11-20T10:00:00Z)
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// End of the range [default: now]
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// A task's lifecycle, in version order
+    Task {
+        /// Task ARN, <cluster>/<id>, or a task id (short ids accepted where unambiguous)
+        task: String,
+        /// Cluster to look a task id up in (its events within --since)
+        #[arg(long)]
+        cluster: Option<String>,
+        /// How far back to look a task id up [default: 14d]
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+    },
+    /// A cluster's events, newest first (or only its failures)
+    Cluster {
+        /// Cluster name
+        name: String,
+        #[command(flatten)]
+        range: Range,
+        /// Only failures (the cluster-failures index)
+        #[arg(long)]
+        failures: bool,
+    },
+    /// A service's events (its actions, deployments and tasks), newest first
+    Service {
+        /// <cluster>/<service> or a service ARN
+        service: String,
+        #[command(flatten)]
+        range: Range,
+    },
+    /// The finished runs of a task definition, newest first
+    Definition {
+        /// <family> or <family>:<revision>
+        definition: String,
+        #[command(flatten)]
+        range: Range,
+    },
+}
+
+/// Default `--since` of each subcommand.
+pub const DEFAULT_SINCE: &str = "1d";
+pub const DEFAULT_DEFINITION_SINCE: &str = "7d";
+pub const DEFAULT_LOOKUP_SINCE: &str = "14d";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn common_flags_go_before_or_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "ecs-audit",
+            "cluster",
+            "prod",
+            "--since",
+            "2h",
+            "--env",
+            "local",
+            "--all-regions",
+            "--failures",
+            "--output",
+            "json",
+        ])
+        .unwrap();
+        assert_eq!(cli.common.env.as_deref(), Some("local"));
+        assert!(cli.common.all_regions);
+        assert_eq!(cli.common.output, OutputFormat::Json);
+        match cli.command {
+            Command::Cluster {
+                name,
+                range,
+                failures,
+            } => {
+                assert_eq!(name, "prod");
+                assert_eq!(range.since.as_deref(), Some("2h"));
+                assert!(failures);
+            }
+            other => panic!("{other:?}"),
+        }
+        let error = Cli::try_parse_from([
+            "ecs-audit",
+            "--region",
+            "xx-test-1",
+            "--all-regions",
+            "cluster",
+            "prod",
+        ])
+        .unwrap_err();
+        assert!(error.to_string().contains("cannot be used with"), "{error}");
+        assert!(Cli::try_parse_from(["ecs-audit", "--page-size", "0", "cluster", "p"]).is_err());
+    }
+}

@@ -1,0 +1,20 @@
+//! ecs-audit: answers the audit questions from the ecs-state-logger table, per region.
+//!
+//! Pure modules hold the domain: [`timerange`] (`--since`/`--until` → key bounds),
+//! [`query`] (each question as an index, key condition and order), [`environment`] (table
+//! and regions from `environments/<env>/terraform.tfvars.json`), [`output`] (merge across
+//! regions, table and JSON). [`dynamo`] is the only module that talks to AWS; [`app`] wires
+//! them for one run.
+
+pub mod app;
+pub mod cli;
+pub mod dynamo;
+pub mod environment;
+pub mod error;
+pub mod output;
+pub mod query;
+pub mod timerange;
+
+pub use app::run;
+pub use cli::Cli;
+pub use error::{Error, Result};

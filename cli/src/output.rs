@@ -1,0 +1,449 @@
+//! Answers from several regions merged into one ordered list, and shown as a table for people
+//! or JSON for scripts. Pure.
+
+use std::collections::HashSet;
+use std::fmt::Display;
+
+use chrono::{DateTime, TimeZone, Utc};
+use ecs_state_logger::record::AuditRecord;
+use serde_json::Value;
+
+use crate::query::SortField;
+
+/// A record and the region whose table it was read from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub region: String,
+    pub record: AuditRecord,
+}
+
+impl Found {
+    /// The event's own region when recorded, else the region of the table it came from.
+    pub fn region(&self) -> &str {
+        self.record.region.as_deref().unwrap_or(&self.region)
+    }
+}
+
+/// Merges each region's answers by `sort` (newest first or oldest first), drops the copies a
+/// global table holds in every replica, and keeps at most `limit`.
+pub fn merge(
+    per_region: Vec<Vec<Found>>,
+    sort: SortField,
+    newest_first: bool,
+    limit: Option<usize>,
+) -> Vec<Found> {
+    let mut seen = HashSet::new();
+    let mut all: Vec<Found> = per_region
+        .into_iter()
+        .flatten()
+        .filter(|found| {
+            seen.insert((
+                found.record.resource_arn.clone(),
+                found.record.event_key.clone(),
+            ))
+        })
+        .collect();
+    all.sort_by(|a, b| {
+        let order = sort
+            .value_of(&a.record)
+            .cmp(sort.value_of(&b.record))
+            .then_with(|| a.region().cmp(b.region()))
+            .then_with(|| a.record.resource_arn.cmp(&b.record.resource_arn))
+            .then_with(|| a.record.event_key.cmp(&b.record.event_key));
+        if newest_first { order.reverse() } else { order }
+    });
+    if let Some(limit) = limit {
+        all.truncate(limit);
+    }
+    all
+}
+
+/// How times are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone<Tz> {
+    Utc,
+    Local(Tz),
+}
+
+/// `2026-11-20 10:00:00.250Z` in UTC, `2026-11-20 11:00:00.250+01:00` in a local zone; text
+/// that is not a time is shown as it is.
+pub fn show_time<Tz: TimeZone>(stored: &str, zone: &Zone<Tz>) -> String
+where
+    Tz::Offset: Display,
+{
+    let Ok(time) = DateTime::parse_from_rfc3339(stored) else {
+        return stored.to_string();
+    };
+    let time = time.with_timezone(&Utc);
+    match zone {
+        Zone::Utc => time.format("%Y-%m-%d %H:%M:%S%.3fZ").to_string(),
+        Zone::Local(tz) => time
+            .with_timezone(tz)
+            .format("%Y-%m-%d %H:%M:%S%.3f%:z")
+            .to_string(),
+    }
+}
+
+/// One line of the human table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub failed: bool,
+    pub time: String,
+    pub region: String,
+    pub cluster: String,
+    pub service: String,
+    pub task: String,
+    pub status: String,
+    pub stop_code: String,
+    pub exit_codes: String,
+    pub reason: String,
+}
+
+const NONE: &str = "-";
+
+fn or_dash(value: Option<&str>) -> String {
+    value.filter(|v| !v.is_empty()).unwrap_or(NONE).to_string()
+}
+
+/// The columns a person scans: what happened to what, and why.
+pub fn row<Tz: TimeZone>(found: &Found, sort: SortField, zone: &Zone<Tz>) -> Row
+where
+    Tz::Offset: Display,
+{
+    let record = &found.record;
+    let time = match sort {
+        SortField::Version => &record.event_time,
+        other => other.value_of(record),
+    };
+    let status = record
+        .last_status
+        .as_deref()
+        .map(|last| match record.version {
+            Some(version) => format!("{last} (v{version})"),
+            None => last.to_string(),
+        })
+        .or_else(|| record.event_name.clone())
+        .or_else(|| record.status.clone())
+        .unwrap_or_else(|| record.detail_type.clone());
+    let stop_code = record.stop_code.as_deref().or(record
+        .failure
+        .as_deref()
+        .filter(|f| Some(*f) != record.event_name.as_deref()));
+    Row {
+        failed: record.failure.is_some(),
+        time: show_time(time, zone),
+        region: found.region().to_string(),
+        cluster: or_dash(record.cluster.as_deref()),
+        service: or_dash(record.service.as_deref()),
+        task: or_dash(record.task_id()),
+        status,
+        stop_code: or_dash(stop_code),
+        exit_codes: or_dash(record.exit_codes.as_deref()),
+        reason: reason(record),
+    }
+}
+
+/// The stop reason (or the scheduler's reason) and any container's own reason, one line.
+pub fn reason(record: &AuditRecord) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for text in [
+        &record.stopped_reason,
+        &record.reason,
+        &record.status_reason,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        parts.push(text.clone());
+    }
+    for container in record.containers.iter().flatten() {
+        if let Some(reason) = container.reason.as_deref().filter(|r| !r.is_empty()) {
+            let name = container.name.as_deref().unwrap_or("container");
+            parts.push(format!("{name}: {reason}"));
+        }
+    }
+    let joined = parts.join("; ");
+    let one_line: String = joined
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if one_line.is_empty() {
+        NONE.to_string()
+    } else {
+        one_line
+    }
+}
+
+pub const FAILURE_MARK: &str = "✗";
+const HEADERS: [&str; 10] = [
+    " ",
+    "TIME",
+    "REGION",
+    "CLUSTER",
+    "SERVICE",
+    "TASK",
+    "STATUS",
+    "STOP CODE",
+    "EXIT CODES",
+    "REASON",
+];
+
+impl Row {
+    fn cells(&self) -> [&str; 10] {
+        [
+            if self.failed { FAILURE_MARK } else { " " },
+            &self.time,
+            &self.region,
+            &self.cluster,
+            &self.service,
+            &self.task,
+            &self.status,
+            &self.stop_code,
+            &self.exit_codes,
+            &self.reason,
+        ]
+    }
+}
+
+/// Left-aligned columns two spaces apart; the last column (the reason) is not padded.
+pub fn render_table(rows: &[Row]) -> String {
+    let width = |text: &str| text.chars().count();
+    let mut widths = HEADERS.map(width);
+    for row in rows {
+        for (column, cell) in row.cells().iter().enumerate() {
+            widths[column] = widths[column].max(width(cell));
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: [&str; 10]| {
+        let mut text = String::new();
+        for (column, cell) in cells.iter().enumerate() {
+            if column + 1 == cells.len() {
+                text.push_str(cell);
+            } else {
+                text.push_str(cell);
+                text.push_str(&" ".repeat(widths[column] - width(cell) + 2));
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(HEADERS);
+    for row in rows {
+        line(row.cells());
+    }
+    out
+}
+
+/// The line under the table: how many events, how many failed, from where.
+pub fn summary(rows: &[Row], regions: &[String], what: &str) -> String {
+    let failures = rows.iter().filter(|row| row.failed).count();
+    let events = if rows.len() == 1 { "event" } else { "events" };
+    let failed = match failures {
+        0 => String::new(),
+        1 => format!(", 1 failure ({FAILURE_MARK})"),
+        n => format!(", {n} failures ({FAILURE_MARK})"),
+    };
+    let region_word = if regions.len() == 1 {
+        "region"
+    } else {
+        "regions"
+    };
+    format!(
+        "{} {events}{failed} · {what} · {region_word} {}",
+        rows.len(),
+        regions.join(", ")
+    )
+}
+
+/// The records as one JSON array; `region` is filled in from the table's region when the
+/// event did not carry one.
+pub fn render_json(found: &[Found]) -> Result<String, serde_json::Error> {
+    let values = found
+        .iter()
+        .map(|found| {
+            let mut value = serde_json::to_value(&found.record)?;
+            if let Value::Object(map) = &mut value {
+                map.entry("region")
+                    .or_insert_with(|| Value::String(found.region.clone()));
+            }
+            Ok(value)
+        })
+        .collect::<Result<Vec<Value>, serde_json::Error>>()?;
+    let mut text = serde_json::to_string_pretty(&Value::Array(values))?;
+    text.push('\n');
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::FixedOffset;
+    use ecs_state_logger::record::ContainerRecord;
+
+    fn found(region: &str, arn: &str, key: &str, time: &str) -> Found {
+        Found {
+            region: region.into(),
+            record: AuditRecord {
+                resource_arn: arn.into(),
+                event_key: key.into(),
+                event_time: time.into(),
+                ..AuditRecord::default()
+            },
+        }
+    }
+
+    #[test]
+    fn regions_merge_newest_first_and_replica_copies_count_once() {
+        let a = vec![
+            found("xx-test-1", "t1", "v2", "2026-11-20T10:05:00.000Z"),
+            found("xx-test-1", "t1", "v1", "2026-11-20T10:01:00.000Z"),
+        ];
+        let b = vec![
+            found("xx-test-2", "t2", "v1", "2026-11-20T10:03:00.000Z"),
+            // a global table's replica holds the same item
+            found("xx-test-2", "t1", "v2", "2026-11-20T10:05:00.000Z"),
+        ];
+        let merged = merge(vec![a, b], SortField::EventTime, true, None);
+        let order: Vec<(&str, &str)> = merged
+            .iter()
+            .map(|f| (f.record.resource_arn.as_str(), f.record.event_key.as_str()))
+            .collect();
+        assert_eq!(order, vec![("t1", "v2"), ("t2", "v1"), ("t1", "v1")]);
+        assert_eq!(merged[0].region, "xx-test-1");
+
+        let oldest_two = merge(vec![merged.clone()], SortField::EventTime, false, Some(2));
+        assert_eq!(oldest_two.len(), 2);
+        assert_eq!(oldest_two[0].record.event_key, "v1");
+    }
+
+    #[test]
+    fn versions_sort_as_text() {
+        let merged = merge(
+            vec![vec![
+                found(
+                    "r",
+                    "t",
+                    "v00000000000000000010",
+                    "2026-11-20T10:00:00.000Z",
+                ),
+                found(
+                    "r",
+                    "t",
+                    "v00000000000000000009",
+                    "2026-11-20T10:00:01.000Z",
+                ),
+            ]],
+            SortField::Version,
+            false,
+            None,
+        );
+        assert_eq!(merged[0].record.event_key, "v00000000000000000009");
+    }
+
+    #[test]
+    fn times_in_utc_or_a_zone() {
+        let stored = "2026-11-20T10:00:00.250Z";
+        assert_eq!(
+            show_time::<Utc>(stored, &Zone::Utc),
+            "2026-11-20 10:00:00.250Z"
+        );
+        let zone = Zone::Local(FixedOffset::east_opt(3600).unwrap());
+        assert_eq!(show_time(stored, &zone), "2026-11-20 11:00:00.250+01:00");
+        assert_eq!(show_time::<Utc>("garbage", &Zone::Utc), "garbage");
+    }
+
+    fn oom_task() -> Found {
+        Found {
+            region: "xx-test-1".into(),
+            record: AuditRecord {
+                resource_arn: "arn:aws:ecs:xx-test-1:1:task/prod/0a1b2c".into(),
+                event_key: "v00000000000000000004".into(),
+                event_time: "2026-11-20T10:00:00.000Z".into(),
+                cluster: Some("prod".into()),
+                service: Some("web".into()),
+                last_status: Some("STOPPED".into()),
+                version: Some(4),
+                stop_code: Some("EssentialContainerExited".into()),
+                stopped_reason: Some("Essential container in task exited".into()),
+                exit_codes: Some("app=137".into()),
+                containers: Some(vec![ContainerRecord {
+                    name: Some("app".into()),
+                    exit_code: Some(137),
+                    reason: Some("OutOfMemoryError: Container killed\ndue to memory".into()),
+                    ..ContainerRecord::default()
+                }]),
+                failure: Some("EssentialContainerExited".into()),
+                ..AuditRecord::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_failed_task_row_is_marked_and_explained() {
+        let row = row::<Utc>(&oom_task(), SortField::EventTime, &Zone::Utc);
+        assert!(row.failed);
+        assert_eq!(row.task, "0a1b2c");
+        assert_eq!(row.status, "STOPPED (v4)");
+        assert_eq!(row.exit_codes, "app=137");
+        assert_eq!(
+            row.reason,
+            "Essential container in task exited; app: OutOfMemoryError: Container killed due to memory"
+        );
+        let table = render_table(std::slice::from_ref(&row));
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].starts_with("   TIME"), "{table}");
+        assert!(
+            lines[1].starts_with("✗  2026-11-20 10:00:00.000Z"),
+            "{table}"
+        );
+        // columns line up: the TASK header sits above the task id
+        let header_at = lines[0].find("TASK").unwrap();
+        assert_eq!(
+            lines[1].chars().skip(header_at).take(6).collect::<String>(),
+            "0a1b2c",
+            "{table}"
+        );
+        assert_eq!(
+            summary(&[row], &["xx-test-1".into()], "cluster prod"),
+            "1 event, 1 failure (✗) · cluster prod · region xx-test-1"
+        );
+    }
+
+    #[test]
+    fn a_scheduler_failure_shows_its_event_name() {
+        let found = Found {
+            region: "xx-test-1".into(),
+            record: AuditRecord {
+                resource_arn: "arn:aws:ecs:xx-test-1:1:service/prod/web".into(),
+                event_time: "2026-11-20T10:00:00.000Z".into(),
+                event_name: Some("SERVICE_TASK_PLACEMENT_FAILURE".into()),
+                failure: Some("SERVICE_TASK_PLACEMENT_FAILURE".into()),
+                reason: Some("RESOURCE:MEMORY".into()),
+                cluster: Some("prod".into()),
+                service: Some("web".into()),
+                ..AuditRecord::default()
+            },
+        };
+        let row = row::<Utc>(&found, SortField::EventTime, &Zone::Utc);
+        assert!(row.failed);
+        assert_eq!(row.task, "-");
+        assert_eq!(row.status, "SERVICE_TASK_PLACEMENT_FAILURE");
+        assert_eq!(row.stop_code, "-");
+        assert_eq!(row.reason, "RESOURCE:MEMORY");
+    }
+
+    #[test]
+    fn json_is_one_array_of_records_with_their_region() {
+        let mut without_region = oom_task();
+        without_region.record.region = None;
+        let text = render_json(&[without_region]).unwrap();
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let items = value.as_array().unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0]["region"], "xx-test-1");
+        assert_eq!(items[0]["exitCodes"], "app=137");
+        assert_eq!(render_json(&[]).unwrap(), "[]\n");
+    }
+}

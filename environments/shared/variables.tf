@@ -1,0 +1,141 @@
+# Inputs of every environment root. The values live in the environment's
+# terraform.tfvars.json, the one place that names its regions.
+
+variable "name" {
+  description = "Name of the environment's tables, functions, rules and log groups (the same in every region)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{3,48}$", var.name))
+    error_message = "name must be 3-48 letters, digits, '-' or '_': it names functions, rules, queues and tables, and IAM roles add -<region>."
+  }
+}
+
+variable "regions" {
+  description = "Regions this environment logs: each gets its own rule, function, log group, role and (unless global_table) table."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.regions) > 0 && length(distinct(var.regions)) == length(var.regions)
+    error_message = "regions must be a non-empty list without repeats."
+  }
+
+  validation {
+    condition     = alltrue([for region in var.regions : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", region))])
+    error_message = "Each entry of regions must be a region code such as the AWS console shows (<area>-<direction>-<n>)."
+  }
+}
+
+variable "primary_region" {
+  description = "The region whose table is the global table when global_table is true; must be one of regions."
+  type        = string
+
+  validation {
+    condition     = contains(var.regions, var.primary_region)
+    error_message = "primary_region must be one of regions."
+  }
+}
+
+variable "global_table" {
+  description = "One DynamoDB global table (created in primary_region, replicas in the other regions) instead of one table per region."
+  type        = bool
+  default     = false
+}
+
+variable "retention_days" {
+  description = "Days each audit record is kept before DynamoDB's TTL removes it (1-3650)."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = var.retention_days >= 1 && var.retention_days <= 3650 && floor(var.retention_days) == var.retention_days
+    error_message = "retention_days must be a whole number from 1 to 3650."
+  }
+}
+
+variable "architecture" {
+  description = "Lambda architecture of the package: arm64 (cheaper per GB-second) or x86_64. Must match the build (make build ARCH=...)."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64."
+  }
+}
+
+variable "package_path" {
+  description = "The function package built by cargo-lambda, relative to the environment directory."
+  type        = string
+  default     = "../../target/lambda/ecs-state-logger/bootstrap.zip"
+}
+
+variable "memory_size" {
+  description = "Function memory in MB (128-10240)."
+  type        = number
+  default     = 128
+}
+
+variable "deletion_protection" {
+  description = "Protect the tables from deletion. A protected environment is destroyed by applying with false first (see environments/README.md)."
+  type        = bool
+  default     = true
+}
+
+variable "log_retention_days" {
+  description = "Days the functions' CloudWatch log groups keep their logs."
+  type        = number
+  default     = 30
+}
+
+variable "tracing_mode" {
+  description = "X-Ray tracing of the functions: PassThrough or Active."
+  type        = string
+  default     = "PassThrough"
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrency of each function; null uses the account's unreserved pool."
+  type        = number
+  default     = null
+}
+
+variable "detail_types" {
+  description = "ECS detail-types the rules deliver; null keeps the module's default (the four documented types)."
+  type        = list(string)
+  default     = null
+}
+
+variable "kms_key_arns" {
+  description = "Map of region to a customer managed KMS key for that region's table, queues and logs; regions left out use AWS-owned keys. With global_table, every region needs one or none does."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = length(setsubtract(keys(var.kms_key_arns), var.regions)) == 0
+    error_message = "kms_key_arns names regions that are not in regions."
+  }
+}
+
+variable "alarm_sns_topic_arns" {
+  description = "Map of region to an SNS topic that the region's alarms notify; regions left out get alarms without actions."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = length(setsubtract(keys(var.alarm_sns_topic_arns), var.regions)) == 0
+    error_message = "alarm_sns_topic_arns names regions that are not in regions."
+  }
+}
+
+variable "aws_endpoint_url" {
+  description = "Send every AWS call to this endpoint (a local AWS API such as moto server) with test credentials; null talks to AWS."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags for every resource the environment creates."
+  type        = map(string)
+  default     = {}
+}
