@@ -4,9 +4,9 @@
 use std::io::Write;
 
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{ProvideCredentials, Region};
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use chrono::{DateTime, Local, Utc};
 use tokio::task::JoinSet;
 
@@ -18,7 +18,7 @@ use crate::dynamo::{Answer, Paging, RegionTable};
 use crate::environment::{
     Environment, RegionChoice, Target, find_environments_dir, resolve_target,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, one_line};
 use crate::output::{self, Found, Zone};
 use crate::query::{self, QuerySpec, TaskRef};
 use crate::timerange::TimeRange;
@@ -28,6 +28,13 @@ use crate::timerange::TimeRange;
 enum Question {
     Task(TaskRef, TimeRange),
     Query { spec: QuerySpec, what: String },
+}
+
+/// A task id alone names no table partition: the ARN or the cluster to look it up in is needed.
+fn bare_task_id(prefix: &str) -> Error {
+    Error::BadArgument(format!(
+        "{prefix:?} is a task id, not an ARN: pass the full task ARN, <cluster>/{prefix}, or --cluster <name> to look it up in that cluster's events"
+    ))
 }
 
 fn describe(range: &TimeRange) -> String {
@@ -43,6 +50,13 @@ fn read_question(command: &Command, now: DateTime<Utc>) -> Result<Question> {
             since,
         } => {
             let task = query::parse_task_ref(task, cluster.as_deref())?;
+            if let TaskRef::Id {
+                cluster: None,
+                prefix,
+            } = &task
+            {
+                return Err(bare_task_id(prefix));
+            }
             let range = TimeRange::parse(since.as_deref(), None, DEFAULT_LOOKUP_SINCE, now)?;
             Question::Task(task, range)
         }
@@ -156,9 +170,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write, log: &mut dyn Write) -> Result<(
             },
             _,
         ) => {
-            return Err(Error::BadArgument(format!(
-                "{prefix:?} is a task id, not an ARN: pass the full task ARN, <cluster>/{prefix}, or --cluster <name> to look it up in that cluster's events"
-            )));
+            return Err(bare_task_id(&prefix));
         }
         Question::Task(
             TaskRef::Id {
@@ -249,9 +261,13 @@ async fn check_credentials(sdk_config: &SdkConfig) -> Result<()> {
         .await
         .map(drop)
         .map_err(|error| Error::NoCredentials {
-            message: DisplayErrorContext(&error)
-                .to_string()
-                .replace(['\n', '\r'], " "),
+            message: match error {
+                CredentialsError::CredentialsNotLoaded(_) => {
+                    "the SDK tried the environment, the profile files, web identity, the container and instance metadata"
+                        .into()
+                }
+                other => one_line(&other),
+            },
         })
 }
 
@@ -283,12 +299,8 @@ async fn ask_all(tables: &[RegionTable], spec: &QuerySpec, paging: Paging) -> Re
     }
     let mut results: Vec<Option<Result<Answer>>> = (0..tables.len()).map(|_| None).collect();
     while let Some(joined) = tasks.join_next().await {
-        let (position, result) = joined.map_err(|error| Error::Aws {
-            operation: "Query",
-            table: String::new(),
-            region: String::new(),
-            message: format!("a region's query did not finish: {error}"),
-        })?;
+        let (position, result) = joined
+            .map_err(|error| Error::Internal(format!("a region's query stopped: {error}")))?;
         results[position] = Some(result);
     }
     results.into_iter().flatten().collect()
@@ -316,13 +328,8 @@ async fn find_task(
     }
     let mut records = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let (arns, pages) = joined.map_err(|error| Error::Aws {
-            operation: "Query",
-            table: String::new(),
-            region: String::new(),
-            message: format!("a region's lookup did not finish: {error}"),
-        })??;
-        let _ = pages;
+        let (arns, _pages) = joined
+            .map_err(|error| Error::Internal(format!("a region's lookup stopped: {error}")))??;
         records.extend(
             arns.into_iter()
                 .map(|arn| ecs_state_logger::record::AuditRecord {

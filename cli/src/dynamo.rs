@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use ecs_state_logger::dynamodb::record_from_attributes;
 use ecs_state_logger::record::{PARTITION_KEY, SORT_KEY};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, one_line};
 use crate::output::Found;
 use crate::query::QuerySpec;
 
@@ -232,9 +232,9 @@ impl RegionTable {
     fn error<E, R>(&self, operation: &'static str, error: SdkError<E, R>) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
-        let one_line = |text: String| text.replace(['\n', '\r'], " ");
+        let flat = |text: String| text.replace(['\n', '\r'], " ");
         match &error {
             SdkError::ServiceError(service) => {
                 let code = service.err().code().unwrap_or("unknown error");
@@ -249,18 +249,18 @@ impl RegionTable {
                     | "ExpiredTokenException"
                     | "AccessDeniedException" => self.failure(
                         operation,
-                        one_line(format!(
+                        flat(format!(
                             "{code}: {message}; check the credentials (AWS_PROFILE, `aws sso login`) and that they may read the table"
                         )),
                     ),
-                    _ => self.failure(operation, one_line(format!("{code}: {message}"))),
+                    _ => self.failure(operation, flat(format!("{code}: {message}"))),
                 }
             }
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Error::Unreachable {
                 region: self.region.clone(),
-                message: one_line(DisplayErrorContext(&error).to_string()),
+                message: one_line(&error),
             },
-            _ => self.failure(operation, one_line(DisplayErrorContext(&error).to_string())),
+            _ => self.failure(operation, one_line(&error)),
         }
     }
 }

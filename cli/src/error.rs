@@ -110,6 +110,10 @@ pub enum Error {
         message: String,
     },
 
+    /// A bug or a panic in a concurrent region query.
+    #[error("internal error: {0}; please report it with the command line that caused it")]
+    Internal(String),
+
     /// Writing the answer failed (e.g. a closed pipe).
     #[error("cannot write the output: {0}")]
     Output(String),
@@ -132,6 +136,22 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and its causes on one line, `outer: inner: root`, each said once: the SDK's
+/// errors nest the same words several levels deep.
+pub fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(error);
+    while let Some(error) = current {
+        let text = error.to_string().replace(['\n', '\r'], " ");
+        let text = text.trim().to_string();
+        if !text.is_empty() && !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        current = error.source();
+    }
+    parts.join(": ")
+}
 
 #[cfg(test)]
 mod tests {
@@ -169,6 +189,21 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn causes_join_on_one_line_once_each() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("dispatch failure")]
+        struct Outer(#[source] Inner);
+        #[derive(Debug, thiserror::Error)]
+        #[error("io error:\nconnection refused")]
+        struct Inner(#[source] std::io::Error);
+        let error = Outer(Inner(std::io::Error::other("connection refused")));
+        assert_eq!(
+            one_line(&error),
+            "dispatch failure: io error: connection refused"
+        );
     }
 
     #[test]

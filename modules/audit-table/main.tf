@@ -1,5 +1,9 @@
 data "aws_region" "current" {}
 
+data "aws_partition" "current" {}
+
+data "aws_caller_identity" "current" {}
+
 locals {
   # The key schema is the contract with the function's record mapping and the query CLI:
   # change it there first.
@@ -47,6 +51,14 @@ locals {
   ))
 
   global = length(var.replica_regions) > 0
+
+  # A replica's ARN differs from the table's only in its region. Built from values known at
+  # plan time rather than read from the replicas, whose ARNs are unknown until they exist;
+  # naming the table through the resource keeps every user of an ARN waiting for the table.
+  arns_by_region = {
+    for region in concat([data.aws_region.current.name], var.replica_regions) :
+    region => "arn:${data.aws_partition.current.partition}:dynamodb:${region}:${data.aws_caller_identity.current.account_id}:table/${aws_dynamodb_table.this.name}"
+  }
 }
 
 resource "aws_dynamodb_table" "this" {

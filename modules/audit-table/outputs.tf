@@ -14,11 +14,8 @@ output "stream_arn" {
 }
 
 output "arns_by_region" {
-  description = "Map of region to the ARN of the table or replica there, including the table's own region."
-  value = merge(
-    { for replica in aws_dynamodb_table.this.replica : replica.region_name => replica.arn },
-    { (data.aws_region.current.name) = aws_dynamodb_table.this.arn },
-  )
+  description = "Map of region to the ARN of the table or replica there, including the table's own region. Known at plan time, so each region's function and policy can be planned before the replicas exist."
+  value       = local.arns_by_region
 }
 
 output "hash_key" {

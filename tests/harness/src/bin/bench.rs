@@ -75,17 +75,29 @@ const RSS_TARGET_KIB: u64 = 32 * 1024;
     about = "ecs-state-logger against the Python recipe: same events, same Runtime API, same moto"
 )]
 struct Args {
-    /// The function binary (target/lambda/ecs-state-logger/bootstrap).
-    #[arg(long, value_name = "PATH")]
+    /// The function binary, or a script that execs it (e.g. under `valgrind --tool=callgrind`).
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "target/lambda/ecs-state-logger/bootstrap"
+    )]
     bootstrap: PathBuf,
-    /// Its deployment package (target/lambda/ecs-state-logger/bootstrap.zip).
-    #[arg(long, value_name = "PATH")]
+    /// Its deployment package.
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "target/lambda/ecs-state-logger/bootstrap.zip"
+    )]
     package: PathBuf,
     /// The directory holding the baseline's handler.py (its task root).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", default_value = "build/bench/python-recipe")]
     baseline_dir: PathBuf,
     /// The baseline's deployment package (a zip of handler.py alone).
-    #[arg(long, value_name = "PATH")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "build/bench/python-recipe.zip"
+    )]
     baseline_package: PathBuf,
     /// Events per run.
     #[arg(long, default_value_t = 2000)]
@@ -105,6 +117,10 @@ struct Args {
     /// Tool versions and build settings, for the report (free text).
     #[arg(long, default_value = "")]
     versions: String,
+    /// Write the generated events to this file (a JSON array, e.g. for `lambda-replay`)
+    /// and exit.
+    #[arg(long, value_name = "PATH")]
+    dump_events: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1181,6 +1197,19 @@ fn runs_json(summary: &Summary, events: usize) -> Value {
 // ------------------------------------------------------------------------------ main
 
 async fn bench(args: Args) -> Result<String> {
+    if let Some(path) = &args.dump_events {
+        let region = harness::local_env::environment(&args.environment)?.primary_region;
+        let events = Value::Array(synthetic::generate(args.events, args.seed, &region));
+        let text = serde_json::to_string_pretty(&events)
+            .map_err(|e| Error::Setup(format!("serialising the events: {e}")))?;
+        std::fs::write(path, text)
+            .map_err(|e| Error::Setup(format!("writing {}: {e}", path.display())))?;
+        return Ok(format!(
+            "wrote {} events to {}",
+            args.events,
+            path.display()
+        ));
+    }
     if !args.bootstrap.is_file() {
         return Err(Error::Setup(format!(
             "{} does not exist: build it first (`make build`)",

@@ -1,0 +1,737 @@
+//! Black box: `environments/local` applied by Terraform to moto server in every region of its
+//! list, the built `bootstrap` run over the Lambda Runtime API in each region, every access
+//! pattern answered by a Query, a DynamoDB outage survived, and `terraform destroy` leaving
+//! nothing behind. Needs `make build` first (`make test` does it).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::types::{AttributeValue, ProjectionType};
+use ecs_state_logger::record::{INDEXES, PARTITION_KEY, Projection, SORT_KEY, TTL_ATTRIBUTE};
+use harness::local_env::{self, LocalEnvironment, repo_root};
+use harness::{
+    FunctionCommand, FunctionProcess, Invocation, MotoServer, RuntimeApi, RuntimeApiConfig,
+    Terraform,
+};
+use serde_json::{Value, json};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn lambda_dir() -> PathBuf {
+    repo_root().join("target/lambda/ecs-state-logger")
+}
+
+fn built(file: &str) -> Result<PathBuf, String> {
+    let path = lambda_dir().join(file);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} is missing: run `make build` first",
+            path.display()
+        ))
+    }
+}
+
+fn dynamodb(endpoint: &str, region: &str) -> Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .build();
+    Client::from_conf(config)
+}
+
+/// The `aws` CLI against moto, for the resource kinds the tests have no SDK crate for.
+fn aws_cli(endpoint: &str, region: &str, args: &[&str]) -> Result<Value, String> {
+    let output = std::process::Command::new("aws")
+        .args([
+            "--endpoint-url",
+            endpoint,
+            "--region",
+            region,
+            "--output",
+            "json",
+        ])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_PAGER", "")
+        .output()
+        .map_err(|e| {
+            format!(
+                "running aws {}: {e} (pip install -r tests/requirements.txt)",
+                args.join(" ")
+            )
+        })?;
+    if !output.status.success() {
+        return Err(format!(
+            "aws {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    if output.stdout.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("aws {}: {e}", args.join(" ")))
+}
+
+/// What the environment created in one region, by the names it gave them.
+fn inventory(endpoint: &str, region: &str, name: &str) -> Result<BTreeSet<String>, String> {
+    let mut found = BTreeSet::new();
+    let tables = aws_cli(endpoint, region, &["dynamodb", "list-tables"])?;
+    for table in tables["TableNames"].as_array().into_iter().flatten() {
+        found.insert(format!("table {}", table.as_str().unwrap_or_default()));
+    }
+    let functions = aws_cli(endpoint, region, &["lambda", "list-functions"])?;
+    for function in functions["Functions"].as_array().into_iter().flatten() {
+        found.insert(format!(
+            "function {}",
+            function["FunctionName"].as_str().unwrap_or_default()
+        ));
+    }
+    let rules = aws_cli(
+        endpoint,
+        region,
+        &["events", "list-rules", "--name-prefix", name],
+    )?;
+    for rule in rules["Rules"].as_array().into_iter().flatten() {
+        found.insert(format!(
+            "rule {}",
+            rule["Name"].as_str().unwrap_or_default()
+        ));
+    }
+    let groups = aws_cli(
+        endpoint,
+        region,
+        &[
+            "logs",
+            "describe-log-groups",
+            "--log-group-name-prefix",
+            "/aws/lambda/",
+        ],
+    )?;
+    for group in groups["logGroups"].as_array().into_iter().flatten() {
+        found.insert(format!(
+            "log group {}",
+            group["logGroupName"].as_str().unwrap_or_default()
+        ));
+    }
+    let queues = aws_cli(
+        endpoint,
+        region,
+        &["sqs", "list-queues", "--queue-name-prefix", name],
+    )?;
+    for queue in queues["QueueUrls"].as_array().into_iter().flatten() {
+        found.insert(format!("queue {}", queue.as_str().unwrap_or_default()));
+    }
+    // IAM is global: the region in each role's name tells the environment's roles apart.
+    let roles = aws_cli(endpoint, region, &["iam", "list-roles"])?;
+    for role in roles["Roles"].as_array().into_iter().flatten() {
+        let role_name = role["RoleName"].as_str().unwrap_or_default();
+        if role_name == format!("{name}-{region}") {
+            found.insert(format!("role {role_name}"));
+        }
+    }
+    Ok(found)
+}
+
+/// One region's logger: a Runtime API and the shipped `bootstrap` polling it.
+struct RegionalFunction {
+    api: RuntimeApi,
+    process: FunctionProcess,
+}
+
+impl RegionalFunction {
+    async fn start(
+        endpoint: &str,
+        region: &str,
+        table: &str,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
+        let api = RuntimeApi::start_with(RuntimeApiConfig {
+            region: region.to_owned(),
+            timeout: Duration::from_secs(20),
+            ..RuntimeApiConfig::default()
+        })
+        .await?;
+        let process = FunctionCommand::new(built("bootstrap")?)
+            .env("TABLE_NAME", table)
+            .env("RETENTION_DAYS", "14")
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .spawn(&api)?;
+        api.wait_first_poll(Duration::from_secs(10))
+            .await
+            .ok_or_else(|| format!("bootstrap never polled:\n{}", process.log_tail(20)))?;
+        Ok(RegionalFunction { api, process })
+    }
+
+    async fn invoke(&self, event: Value) -> Invocation {
+        self.api.invoke(event).await
+    }
+
+    /// Invokes and returns the outcome (`written`, `duplicate`), failing on an error.
+    async fn record(&self, event: Value) -> Result<String, String> {
+        let id = event["id"].clone();
+        let invocation = self.invoke(event).await;
+        invocation
+            .response()
+            .and_then(|r| r["outcome"].as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                format!(
+                    "event {id}: {:?}\n{}",
+                    invocation.outcome,
+                    self.process.log_tail(10)
+                )
+            })
+    }
+}
+
+fn fixtures() -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+    Ok(
+        harness::events::load(&[repo_root().join("tests/fixtures/events")])?
+            .into_iter()
+            .map(|source| source.event)
+            .collect(),
+    )
+}
+
+/// `event` as if ECS in `region` had sent it.
+fn in_region(mut event: Value, region: &str) -> Value {
+    event["region"] = json!(region);
+    event
+}
+
+fn task_event(
+    region: &str,
+    cluster: &str,
+    task_id: &str,
+    version: u64,
+    status: &str,
+    time: &str,
+) -> Value {
+    let arn = |kind: &str, rest: &str| format!("arn:aws:ecs:{region}:123456789012:{kind}/{rest}");
+    json!({
+        "version": "0",
+        "id": format!("{task_id}-v{version}"),
+        "detail-type": "ECS Task State Change",
+        "source": "aws.ecs",
+        "account": "123456789012",
+        "time": format!("{}Z", &time[..19]),
+        "region": region,
+        "resources": [arn("task", &format!("{cluster}/{task_id}"))],
+        "detail": {
+            "taskArn": arn("task", &format!("{cluster}/{task_id}")),
+            "clusterArn": arn("cluster", cluster),
+            "taskDefinitionArn": arn("task-definition", "burst:3"),
+            "group": "family:burst",
+            "lastStatus": status,
+            "desiredStatus": if status == "STOPPED" { "STOPPED" } else { "RUNNING" },
+            "version": version,
+            "updatedAt": time,
+        }
+    })
+}
+
+async fn query_count(
+    client: &Client,
+    table: &str,
+    index: Option<&str>,
+    key_condition: &str,
+    values: &[(&str, &str)],
+) -> Result<Vec<std::collections::HashMap<String, AttributeValue>>, Box<dyn std::error::Error>> {
+    let mut request = client
+        .query()
+        .table_name(table)
+        .set_index_name(index.map(str::to_owned))
+        .key_condition_expression(key_condition)
+        .scan_index_forward(false);
+    for (name, value) in values {
+        request =
+            request.expression_attribute_values(*name, AttributeValue::S((*value).to_owned()));
+    }
+    if key_condition.contains("#pk") {
+        request = request.expression_attribute_names("#pk", PARTITION_KEY);
+    }
+    Ok(request.send().await?.items().to_vec())
+}
+
+fn string(item: &std::collections::HashMap<String, AttributeValue>, name: &str) -> String {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn item_count(client: &Client, table: &str) -> Result<i32, Box<dyn std::error::Error>> {
+    Ok(client
+        .scan()
+        .table_name(table)
+        .select(aws_sdk_dynamodb::types::Select::Count)
+        .send()
+        .await?
+        .count())
+}
+
+async fn assert_table_matches_the_record_schema(client: &Client, table: &str) -> TestResult {
+    let description = client.describe_table().table_name(table).send().await?;
+    let table = description.table().ok_or("no table description")?;
+    let keys: Vec<(String, String)> = table
+        .key_schema()
+        .iter()
+        .map(|k| {
+            (
+                k.attribute_name().to_owned(),
+                k.key_type().as_str().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            (PARTITION_KEY.to_owned(), "HASH".to_owned()),
+            (SORT_KEY.to_owned(), "RANGE".to_owned())
+        ]
+    );
+    let mut indexes: Vec<(String, String, String, String, Vec<String>)> = table
+        .global_secondary_indexes()
+        .iter()
+        .map(|index| {
+            let key = |kind: &str| {
+                index
+                    .key_schema()
+                    .iter()
+                    .find(|k| k.key_type().as_str() == kind)
+                    .map(|k| k.attribute_name().to_owned())
+                    .unwrap_or_default()
+            };
+            let projection = index.projection();
+            let mut attributes: Vec<String> = projection
+                .map(|p| p.non_key_attributes().to_vec())
+                .unwrap_or_default();
+            attributes.sort();
+            (
+                index.index_name().unwrap_or_default().to_owned(),
+                key("HASH"),
+                key("RANGE"),
+                projection
+                    .and_then(|p| p.projection_type())
+                    .map(|t| t.as_str().to_owned())
+                    .unwrap_or_default(),
+                attributes,
+            )
+        })
+        .collect();
+    indexes.sort();
+    let mut expected: Vec<(String, String, String, String, Vec<String>)> = INDEXES
+        .iter()
+        .map(|spec| {
+            let (kind, mut attributes) = match spec.projection {
+                Projection::All => (ProjectionType::All, Vec::new()),
+                Projection::Include(names) => (
+                    ProjectionType::Include,
+                    names.iter().map(|n| (*n).to_owned()).collect(),
+                ),
+            };
+            attributes.sort();
+            (
+                spec.name.to_owned(),
+                spec.hash_key.to_owned(),
+                spec.range_key.to_owned(),
+                kind.as_str().to_owned(),
+                attributes,
+            )
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(
+        indexes, expected,
+        "the module's indexes differ from record::INDEXES"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_environment_records_every_event_once_per_region_and_destroys_cleanly() -> TestResult
+{
+    let package = built("bootstrap.zip")?;
+    let LocalEnvironment { name, regions, .. } = local_env::local()?;
+    assert!(
+        regions.len() >= 2,
+        "environments/local should list two regions: {regions:?}"
+    );
+    let (home, away) = (regions[0].clone(), regions[1].clone());
+    let mut moto = MotoServer::start_with(MotoServer::options().recording(true)).await?;
+    let endpoint = moto.endpoint();
+
+    // GIVEN environments/local applied to the local AWS API
+    let terraform = Terraform::new(repo_root().join("environments/local"))?;
+    let vars = json!({
+        "aws_endpoint_url": endpoint,
+        "architecture": "x86_64",
+        "package_path": package.display().to_string(),
+    });
+    terraform.init().await?;
+    terraform.apply(&vars).await?;
+    let outputs = terraform.output_json().await?;
+    let by_region = &outputs["regions"]["value"];
+
+    // THEN every region has its own table, function, rule, log group, queues and role
+    for region in &regions {
+        let out = &by_region[region];
+        assert_eq!(out["table_name"], json!(name), "{out}");
+        assert!(
+            out["table_arn"]
+                .as_str()
+                .is_some_and(|arn| arn.contains(&format!(":{region}:"))),
+            "{out}"
+        );
+        assert!(
+            out["console_url"]
+                .as_str()
+                .is_some_and(|url| url.contains(&format!("region={region}"))),
+            "{out}"
+        );
+        let found = inventory(&endpoint, region, &name)?;
+        for expected in [
+            format!("table {name}"),
+            format!("function {name}"),
+            format!("rule {name}"),
+            format!("log group /aws/lambda/{name}"),
+            format!("role {name}-{region}"),
+        ] {
+            assert!(
+                found.contains(&expected),
+                "{region}: no {expected} in {found:?}"
+            );
+        }
+        assert_eq!(
+            found.iter().filter(|f| f.starts_with("queue ")).count(),
+            2,
+            "{found:?}"
+        );
+        let client = dynamodb(&endpoint, region);
+        assert_table_matches_the_record_schema(&client, &name).await?;
+        let ttl = client
+            .describe_time_to_live()
+            .table_name(&name)
+            .send()
+            .await?;
+        let ttl = ttl.time_to_live_description().ok_or("no TTL description")?;
+        assert_eq!(ttl.attribute_name(), Some(TTL_ATTRIBUTE));
+        let function = aws_cli(
+            &endpoint,
+            region,
+            &[
+                "lambda",
+                "get-function-configuration",
+                "--function-name",
+                &name,
+            ],
+        )?;
+        assert_eq!(function["Runtime"], "provided.al2023");
+        assert_eq!(function["Handler"], "bootstrap");
+        assert_eq!(function["MemorySize"], 128);
+        assert_eq!(
+            function["Environment"]["Variables"]["TABLE_NAME"],
+            json!(name)
+        );
+        let rule = aws_cli(
+            &endpoint,
+            region,
+            &["events", "describe-rule", "--name", &name],
+        )?;
+        let pattern: Value = serde_json::from_str(rule["EventPattern"].as_str().unwrap_or("{}"))?;
+        assert_eq!(pattern["source"], json!(["aws.ecs"]));
+        assert_eq!(
+            pattern["detail-type"].as_array().map(Vec::len),
+            Some(4),
+            "{pattern}"
+        );
+        let targets = aws_cli(
+            &endpoint,
+            region,
+            &["events", "list-targets-by-rule", "--rule", &name],
+        )?;
+        assert_eq!(targets["Targets"][0]["Arn"], function["FunctionArn"]);
+    }
+
+    // WHEN each region's function runs the shipped bootstrap against its own table
+    let home_fn = RegionalFunction::start(&endpoint, &home, &name).await?;
+    let away_fn = RegionalFunction::start(&endpoint, &away, &name).await?;
+    let home_db = dynamodb(&endpoint, &home);
+    let away_db = dynamodb(&endpoint, &away);
+
+    // THEN every documented event becomes one item, and a redelivery is a successful no-op
+    let events = fixtures()?;
+    assert!(events.len() >= 20, "only {} fixtures", events.len());
+    for event in &events {
+        assert_eq!(
+            home_fn.record(in_region(event.clone(), &home)).await?,
+            "written"
+        );
+    }
+    assert_eq!(item_count(&home_db, &name).await?, events.len() as i32);
+    for event in events.iter().rev() {
+        assert_eq!(
+            home_fn.record(in_region(event.clone(), &home)).await?,
+            "duplicate"
+        );
+    }
+    assert_eq!(item_count(&home_db, &name).await?, events.len() as i32);
+    // AND the other region's table saw none of it
+    assert_eq!(item_count(&away_db, &name).await?, 0);
+
+    // AND a same-second burst of 20 tasks of one definition keeps all 20
+    for n in 0..20 {
+        let event = task_event(
+            &away,
+            "batch",
+            &format!("{n:032x}"),
+            1,
+            "PROVISIONING",
+            "2026-11-20T10:00:00.000Z",
+        );
+        assert_eq!(away_fn.record(event).await?, "written");
+    }
+    assert_eq!(item_count(&away_db, &name).await?, 20);
+
+    // AND out-of-order versions read back in version order
+    let task_id = "feedc0de00000000000000000000beef";
+    for (version, status) in [
+        (5, "STOPPED"),
+        (2, "PENDING"),
+        (4, "DEPROVISIONING"),
+        (1, "PROVISIONING"),
+        (3, "RUNNING"),
+    ] {
+        let time = format!("2026-11-20T11:00:0{version}.250Z");
+        assert_eq!(
+            away_fn
+                .record(task_event(&away, "batch", task_id, version, status, &time))
+                .await?,
+            "written"
+        );
+    }
+    let task_arn = format!("arn:aws:ecs:{away}:123456789012:task/batch/{task_id}");
+    let lifecycle = away_db
+        .query()
+        .table_name(&name)
+        .key_condition_expression("#pk = :arn")
+        .expression_attribute_names("#pk", PARTITION_KEY)
+        .expression_attribute_values(":arn", AttributeValue::S(task_arn.clone()))
+        .send()
+        .await?;
+    let statuses: Vec<String> = lifecycle
+        .items()
+        .iter()
+        .map(|i| string(i, "lastStatus"))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "PROVISIONING",
+            "PENDING",
+            "RUNNING",
+            "DEPROVISIONING",
+            "STOPPED"
+        ]
+    );
+    assert_eq!(
+        item_count(&home_db, &name).await?,
+        events.len() as i32,
+        "the away region wrote to the home table"
+    );
+
+    // AND each access pattern is one Query over the fixtures in the home region
+    // (a) one task's lifecycle, in version order
+    let fargate_task = events
+        .iter()
+        .filter(|e| e["detail-type"] == "ECS Task State Change" && e["detail"]["version"] == 1)
+        .map(|e| {
+            e["detail"]["taskArn"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .next()
+        .ok_or("no task fixture at version 1")?;
+    let versions: Vec<String> = query_count(
+        &home_db,
+        &name,
+        None,
+        "#pk = :arn",
+        &[(":arn", &fargate_task)],
+    )
+    .await?
+    .iter()
+    .map(|i| string(i, SORT_KEY))
+    .collect();
+    assert!(
+        versions.len() >= 4 && versions.windows(2).all(|w| w[0] > w[1]),
+        "{versions:?}"
+    );
+    // (b) a family's finished runs in a time range
+    let runs = query_count(
+        &home_db,
+        &name,
+        Some("family-stopped"),
+        "family = :family AND stoppedAt BETWEEN :from AND :to",
+        &[
+            (":family", "web"),
+            (":from", "2026-01-01T00:00:00Z"),
+            (":to", "2026-12-31T23:59:59Z"),
+        ],
+    )
+    .await?;
+    assert!(
+        !runs.is_empty() && runs.iter().all(|i| string(i, "lastStatus") == "STOPPED"),
+        "{runs:?}"
+    );
+    // (c) a cluster's events, newest first
+    let timeline = query_count(
+        &home_db,
+        &name,
+        Some("cluster-time"),
+        "cluster = :cluster AND eventTime >= :from",
+        &[(":cluster", "prod"), (":from", "2026-01-01T00:00:00Z")],
+    )
+    .await?;
+    let times: Vec<String> = timeline.iter().map(|i| string(i, "eventTime")).collect();
+    assert!(
+        times.len() >= 10 && times.windows(2).all(|w| w[0] >= w[1]),
+        "{times:?}"
+    );
+    // (d) a cluster's failures
+    let failures = query_count(
+        &home_db,
+        &name,
+        Some("cluster-failures"),
+        "cluster = :cluster AND failedAt >= :from",
+        &[(":cluster", "prod"), (":from", "2026-01-01T00:00:00Z")],
+    )
+    .await?;
+    let codes: BTreeSet<String> = failures.iter().map(|i| string(i, "failure")).collect();
+    for expected in [
+        "TaskFailedToStart",
+        "SpotInterruption",
+        "SERVICE_DEPLOYMENT_FAILED",
+    ] {
+        assert!(
+            codes.contains(expected),
+            "no {expected} among failures {codes:?}"
+        );
+    }
+    // The failures index projects whole items, reasons included.
+    assert!(
+        failures.iter().all(|i| i.contains_key("eventId")),
+        "{failures:?}"
+    );
+    assert!(
+        failures.iter().any(|i| i.contains_key("stoppedReason")),
+        "{failures:?}"
+    );
+    // (e) one service's actions, deployments and tasks
+    let service = query_count(
+        &home_db,
+        &name,
+        Some("service-time"),
+        "serviceKey = :service AND eventTime >= :from",
+        &[(":service", "prod/web"), (":from", "2026-01-01T00:00:00Z")],
+    )
+    .await?;
+    let kinds: BTreeSet<String> = service.iter().map(|i| string(i, "detailType")).collect();
+    assert_eq!(
+        kinds,
+        [
+            "ECS Deployment State Change",
+            "ECS Service Action",
+            "ECS Task State Change"
+        ]
+        .map(str::to_owned)
+        .into(),
+    );
+
+    // AND malformed events come back as errors naming the event, and the process lives on
+    for (event, expected) in [
+        (json!([1, 2, 3]), "<no id>"),
+        (
+            json!({"id": "no-detail-1", "source": "aws.ecs", "detail-type": "ECS Task State Change"}),
+            "no-detail-1",
+        ),
+        (
+            json!({"id": "ec2-1", "source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "time": "2026-11-20T10:00:00Z", "detail": {}}),
+            "aws.ec2",
+        ),
+    ] {
+        let invocation = home_fn.invoke(event).await;
+        assert_eq!(
+            invocation.error_type(),
+            Some("BadEvent"),
+            "{:?}",
+            invocation.outcome
+        );
+        let message = format!("{:?}", invocation.outcome);
+        assert!(message.contains(expected), "{message}");
+    }
+    assert!(
+        home_fn.process.is_running(),
+        "{}",
+        home_fn.process.log_tail(20)
+    );
+
+    // AND a DynamoDB outage is an error for each event meanwhile, and writes resume after it
+    let late = task_event(
+        &home,
+        "prod",
+        "0utage000000000000000000000000001",
+        1,
+        "PROVISIONING",
+        "2026-11-20T12:00:00.000Z",
+    );
+    moto.kill()?;
+    let during = home_fn.invoke(late.clone()).await;
+    assert_eq!(
+        during.error_type(),
+        Some("StoreError"),
+        "{:?}",
+        during.outcome
+    );
+    assert!(
+        home_fn.process.is_running(),
+        "{}",
+        home_fn.process.log_tail(20)
+    );
+    moto.restart().await?;
+    assert_eq!(home_fn.record(late).await?, "written");
+    assert_eq!(item_count(&home_db, &name).await?, events.len() as i32 + 1);
+    let logs = home_fn.process.json_logs()?;
+    let outcomes: BTreeSet<&str> = logs
+        .iter()
+        .filter_map(|l| l["fields"]["outcome"].as_str().or(l["outcome"].as_str()))
+        .collect();
+    for outcome in ["written", "duplicate", "rejected", "failed"] {
+        assert!(
+            outcomes.contains(outcome),
+            "no {outcome} log line; outcomes {outcomes:?}"
+        );
+    }
+    drop(home_fn);
+    drop(away_fn);
+
+    // WHEN the environment is destroyed
+    terraform.destroy(&vars).await?;
+
+    // THEN nothing it created is left in any region
+    for region in &regions {
+        let left = inventory(&endpoint, region, &name)?;
+        assert!(left.is_empty(), "{region}: left behind {left:?}");
+    }
+    terraform.cleanup().await?;
+    Ok(())
+}
