@@ -6,6 +6,8 @@ SHELL := /bin/bash
 
 ENV ?= local
 ENV_DIR := environments/$(ENV)
+# Every directory with a terraform.tfvars.json is an environment (environments/shared is not).
+ENVIRONMENTS := $(patsubst environments/%/terraform.tfvars.json,%,$(wildcard environments/*/terraform.tfvars.json))
 TFVARS := $(ENV_DIR)/terraform.tfvars.json
 PYTHON ?= python3
 # Reads one key of the environment's terraform.tfvars.json ("" when absent).
@@ -110,9 +112,16 @@ deploy: build $(if $(filter local,$(ENV)),local-api) init ## Build, then apply e
 	@$(TF) apply -input=false $(AUTO_APPROVE) $(TF_VARS)
 	@$(TF) output -json regions | $(PYTHON) scripts/tfvars.py --summary
 
+# Tables with deletion protection refuse DeleteTable. ALLOW_TABLE_DELETION=1 first applies the
+# environment with protection off, then destroys: the deliberate, two-step override.
 .PHONY: destroy
-destroy: $(if $(filter local,$(ENV)),local-api) init ## Remove everything ENV created, in every region
-	@$(TF) destroy -input=false $(AUTO_APPROVE) $(TF_VARS)
+destroy: $(if $(filter local,$(ENV)),local-api) init ## Remove everything ENV created, in every region (protected tables: ALLOW_TABLE_DELETION=1)
+	@if [ "$(call tfvar,deletion_protection)" != false ] && [ "$(ALLOW_TABLE_DELETION)" != 1 ]; then \
+	  echo "$(ENV)'s tables have deletion protection on, so DynamoDB refuses to delete them and the audit log stays." >&2; \
+	  echo "To delete them with everything else: make destroy ENV=$(ENV) ALLOW_TABLE_DELETION=1 (turns protection off, then destroys)." >&2; \
+	  exit 1; fi
+	@if [ "$(ALLOW_TABLE_DELETION)" = 1 ]; then $(TF) apply -input=false $(AUTO_APPROVE) $(TF_VARS) -var deletion_protection=false; fi
+	@$(TF) destroy -input=false $(AUTO_APPROVE) $(TF_VARS) $(if $(filter 1,$(ALLOW_TABLE_DELETION)),-var deletion_protection=false)
 
 .PHONY: replay
 replay: build local-api ## Replay EVENTS (default: the fixtures) through the built bootstrap into ENV=local's tables
@@ -135,7 +144,7 @@ lint: tf-config ## fmt --check, clippy -D warnings, terraform fmt/validate, chec
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	terraform fmt -check -recursive modules environments tests
-	@for env in $$(ls environments); do [ -d environments/$$env ] || continue; \
+	@for env in $(ENVIRONMENTS); do \
 	  $(PYTHON) scripts/gen-regions.py --check $$env; \
 	  terraform -chdir=environments/$$env init -backend=false -input=false >/dev/null; \
 	  terraform -chdir=environments/$$env validate -no-color; done

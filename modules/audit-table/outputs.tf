@@ -39,6 +39,6 @@ output "index_names" {
 }
 
 output "indexes" {
-  description = "Map of global secondary index name to its hash_key and range_key attributes."
+  description = "Map of global secondary index name to its hash_key, range_key, projection_type and non_key_attributes."
   value       = local.indexes
 }

@@ -118,3 +118,68 @@ fn no_file_outside_environments_names_a_region() -> std::io::Result<()> {
     );
     Ok(())
 }
+
+/// Names declared as `<keyword> "<name>"` at the start of a line of a Terraform file.
+fn declared(file: &Path, keyword: &str) -> std::io::Result<Vec<String>> {
+    let text = std::fs::read_to_string(file)?;
+    let prefix = format!("{keyword} \"");
+    Ok(text
+        .lines()
+        .filter_map(|line| line.strip_prefix(&prefix))
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect())
+}
+
+#[test]
+fn every_module_readme_lists_its_inputs_and_outputs() -> std::io::Result<()> {
+    let modules = repo_root().join("modules");
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&modules)? {
+        let module = entry?.path();
+        if !module.join("main.tf").is_file() {
+            continue;
+        }
+        checked += 1;
+        let readme = std::fs::read_to_string(module.join("README.md")).unwrap_or_default();
+        let rows: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `")).collect();
+        for (file, keyword) in [("variables.tf", "variable"), ("outputs.tf", "output")] {
+            for name in declared(&module.join(file), keyword)? {
+                if !rows
+                    .iter()
+                    .any(|row| row.starts_with(&format!("| `{name}` |")))
+                {
+                    missing.push(format!("{}: {keyword} `{name}`", module.display()));
+                }
+            }
+        }
+        // A row for something the module no longer declares is as wrong as a missing one.
+        let mut declared_names = declared(&module.join("variables.tf"), "variable")?;
+        declared_names.extend(declared(&module.join("outputs.tf"), "output")?);
+        for row in rows {
+            let name = row
+                .trim_start_matches("| `")
+                .split('`')
+                .next()
+                .unwrap_or_default();
+            if !declared_names.iter().any(|d| d == name) {
+                missing.push(format!(
+                    "{}: README lists `{name}`, which is not declared",
+                    module.display()
+                ));
+            }
+        }
+    }
+    assert!(
+        checked >= 2,
+        "found only {checked} modules under {}",
+        modules.display()
+    );
+    assert!(
+        missing.is_empty(),
+        "module READMEs out of date:\n{}",
+        missing.join("\n")
+    );
+    Ok(())
+}
