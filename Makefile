@@ -104,11 +104,11 @@ init: preflight regions
 	@echo "terraform initialised in $(ENV_DIR)"
 
 .PHONY: plan
-plan: build $(if $(filter local,$(ENV)),local-api) init ## Show what deploying ENV would change
+plan: preflight build $(if $(filter local,$(ENV)),local-api) init ## Show what deploying ENV would change
 	@$(TF) plan -input=false $(TF_VARS)
 
 .PHONY: deploy
-deploy: build $(if $(filter local,$(ENV)),local-api) init ## Build, then apply every region of ENV (ENV=local uses the local AWS API)
+deploy: preflight build $(if $(filter local,$(ENV)),local-api) init ## Build, then apply every region of ENV (ENV=local uses the local AWS API)
 	@$(TF) apply -input=false $(AUTO_APPROVE) $(TF_VARS)
 	@$(TF) output -json regions | $(PYTHON) scripts/tfvars.py --summary
 

@@ -8,7 +8,7 @@ dir=environments/$env
 
 fail() { echo "preflight ($env): $*" >&2; exit 1; }
 
-[ -f "$dir/terraform.tfvars.json" ] || fail "no $dir/terraform.tfvars.json; known environments: $(ls environments | tr '\n' ' ')"
+[ -f "$dir/terraform.tfvars.json" ] || fail "no $dir/terraform.tfvars.json; known environments: $(cd environments && ls -d */terraform.tfvars.json | cut -d/ -f1 | tr '\n' ' ')"
 command -v terraform >/dev/null || fail "terraform is not installed (https://developer.hashicorp.com/terraform/install)"
 
 declared_arch=$(python3 scripts/tfvars.py "$env" architecture)
