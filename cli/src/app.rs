@@ -21,6 +21,7 @@ use crate::environment::{
 use crate::error::{Error, Result, one_line};
 use crate::output::{self, Found, Zone};
 use crate::query::{self, QuerySpec, TaskRef};
+use crate::report;
 use crate::timerange::TimeRange;
 
 /// A question, read and checked before any AWS call.
@@ -116,11 +117,24 @@ fn read_question(command: &Command, now: DateTime<Utc>) -> Result<Question> {
                 ),
             }
         }
+        Command::Redrive(_) => {
+            return Err(Error::Internal("redrive is run by redrive::run".into()));
+        }
+        Command::Report { cluster, range, .. } => {
+            let range = report_range(range, now)?;
+            Question::Query {
+                spec: query::cluster_events(cluster, &range),
+                what: format!("timeline of cluster {cluster}, {}", describe(&range)),
+            }
+        }
     })
 }
 
 /// Runs the command line, writing the answer to `out` and progress (with `-v`) to `log`.
 pub async fn run(cli: Cli, out: &mut dyn Write, log: &mut dyn Write) -> Result<()> {
+    if let Command::Redrive(args) = &cli.command {
+        return crate::redrive::run(&cli.common, args, out, log).await;
+    }
     let now = Utc::now();
     let common = &cli.common;
     let environment = match &common.env {
@@ -208,6 +222,15 @@ pub async fn run(cli: Cli, out: &mut dyn Write, log: &mut dyn Write) -> Result<(
         spec.newest_first,
         common.limit,
     );
+    if let Command::Report {
+        cluster,
+        range,
+        html,
+    } = &cli.command
+    {
+        let range = report_range(range, now)?;
+        return write_report(&found, cluster, &range, html, &target, common.tz, now, out);
+    }
     let text = match common.output {
         OutputFormat::Json => {
             output::render_json(&found).map_err(|error| Error::Output(error.to_string()))?
@@ -250,7 +273,7 @@ where
 }
 
 /// Fails early, with what to do, when the SDK's credential chain finds nothing.
-async fn check_credentials(sdk_config: &SdkConfig) -> Result<()> {
+pub(crate) async fn check_credentials(sdk_config: &SdkConfig) -> Result<()> {
     let provider = sdk_config
         .credentials_provider()
         .ok_or_else(|| Error::NoCredentials {
@@ -362,5 +385,59 @@ async fn find_task(
                 .collect::<Vec<_>>()
                 .join(", "),
         }),
+    }
+}
+
+fn report_range(range: &crate::cli::Range, now: DateTime<Utc>) -> Result<TimeRange> {
+    TimeRange::parse(
+        range.since.as_deref(),
+        range.until.as_deref(),
+        DEFAULT_SINCE,
+        now,
+    )
+}
+
+/// `report`: the timeline page to `html` (`-`: to `out`), and one line saying what it holds.
+#[allow(clippy::too_many_arguments)]
+fn write_report(
+    found: &[Found],
+    cluster: &str,
+    range: &TimeRange,
+    html: &std::path::Path,
+    target: &Target,
+    tz: TzChoice,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let timeline = report::build(
+        found,
+        cluster,
+        &target.regions,
+        range.since,
+        range.until,
+        now,
+    );
+    let page = match tz {
+        TzChoice::Utc => report::render_html(&timeline, &Zone::<Utc>::Utc),
+        TzChoice::Local => report::render_html(&timeline, &Zone::Local(Local)),
+    };
+    let written = if html.as_os_str() == "-" {
+        out.write_all(page.as_bytes())
+    } else {
+        std::fs::write(html, &page)
+            .map_err(|error| Error::Output(format!("cannot write {}: {error}", html.display())))?;
+        writeln!(
+            out,
+            "wrote {}: {} · cluster {cluster}, {} · {}",
+            html.display(),
+            timeline.summary(),
+            describe(range),
+            target.regions.join(", ")
+        )
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(error) => Err(Error::Output(error.to_string())),
     }
 }

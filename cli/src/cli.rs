@@ -15,7 +15,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
                   ecs-audit --env prd task prod/0a1b           (a short id, looked up in cluster prod)\n  \
                   ecs-audit --env prd --all-regions cluster prod --since 2h --failures\n  \
                   ecs-audit --env prd service prod/web --since 1d --output json\n  \
-                  ecs-audit --env prd definition report:12 --since 7d --tz local"
+                  ecs-audit --env prd definition report:12 --since 7d --tz local\n  \
+                  ecs-audit --env prd report --cluster prod --since 1d --html timeline.html"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -135,6 +136,20 @@ pub enum Command {
         #[command(flatten)]
         range: Range,
     },
+    /// A cluster's tasks as bars over time per service, and its failures explained: one HTML page
+    Report {
+        /// Cluster name
+        #[arg(long)]
+        cluster: String,
+        #[command(flatten)]
+        range: Range,
+        /// Write the self-contained HTML page here (`-`: standard output)
+        #[arg(long, value_name = "FILE")]
+        html: PathBuf,
+    },
+    /// Show the events in a region's failure queues and why they failed; record them again
+    /// (after a y/N, or --yes), deleting each message once its item is in the table
+    Redrive(crate::redrive::RedriveArgs),
 }
 
 /// Default `--since` of each subcommand.

@@ -117,6 +117,23 @@ pub enum Error {
     /// Writing the answer failed (e.g. a closed pipe).
     #[error("cannot write the output: {0}")]
     Output(String),
+
+    /// An SQS call on a failure queue failed (redrive).
+    #[error(
+        "SQS {operation} on queue {queue:?} in region {region} failed: {message}; check --env/--table and --region, and that the environment is deployed there"
+    )]
+    Queue {
+        operation: &'static str,
+        queue: String,
+        region: String,
+        message: String,
+    },
+
+    /// Redrive left events in their queues: the handler still rejects them, or DynamoDB failed.
+    #[error(
+        "{remaining} event(s) were not recorded and stay in their queues (listed above); fix the cause and run redrive again"
+    )]
+    RedriveIncomplete { remaining: usize },
 }
 
 impl Error {

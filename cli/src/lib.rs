@@ -3,8 +3,8 @@
 //! Pure modules hold the domain: [`timerange`] (`--since`/`--until` → key bounds),
 //! [`query`] (each question as an index, key condition and order), [`environment`] (table
 //! and regions from `environments/<env>/terraform.tfvars.json`), [`output`] (merge across
-//! regions, table and JSON). [`dynamo`] is the only module that talks to AWS; [`app`] wires
-//! them for one run.
+//! regions, table and JSON), [`report`] (the HTML timeline). [`dynamo`] is the only module
+//! that talks to AWS; [`app`] wires them for one run.
 
 pub mod app;
 pub mod cli;
@@ -13,6 +13,8 @@ pub mod environment;
 pub mod error;
 pub mod output;
 pub mod query;
+pub mod redrive;
+pub mod report;
 pub mod timerange;
 
 pub use app::run;

@@ -1,0 +1,690 @@
+//! `ecs-audit redrive` against moto, with the table and the failure queues of
+//! `environments/local`'s primary region applied by Terraform (only those: `-target`).
+//!
+//! - The fault test: the built `bootstrap` records a stream of events through Lambda's
+//!   asynchronous retries with its on-failure destination (the harness), DynamoDB stops
+//!   answering mid-run (moto killed, then restarted with its recording), every event ends
+//!   written or as a failure record in `<name>-failed-events`, and `redrive --yes` brings the
+//!   table to exactly one item per event and the queue to empty; a second redrive is a no-op.
+//! - The rules: what a dry run and a refusal leave, which queue `--queue` reads, and that an
+//!   event the handler still rejects stays in its queue with its error.
+//!
+//! Needs `make build` (the bootstrap) for the fault test; both need moto and Terraform.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
+use ecs_state_logger::{event, record};
+use futures_util::StreamExt;
+use harness::local_env::{self, LocalEnvironment, repo_root};
+use harness::synthetic::{self, SplitMix64};
+use harness::{
+    FunctionCommand, FunctionProcess, MotoServer, RetryPolicy, RuntimeApi, RuntimeApiConfig,
+    SqsDestination, Terraform,
+};
+use serde_json::{Value, json};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+const RETENTION_DAYS: u32 = 14;
+
+fn built(file: &str) -> Result<PathBuf, String> {
+    let path = repo_root()
+        .join("target/lambda/ecs-state-logger")
+        .join(file);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} is missing: run `make build` first",
+            path.display()
+        ))
+    }
+}
+
+/// Removes a Terraform workspace's state when the test ends: the resources lived in the
+/// test's own moto, which is gone by then, so there is nothing to destroy.
+struct ForgetWorkspace(PathBuf);
+
+impl Drop for ForgetWorkspace {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `environments/local`'s table and failure queues in its primary region, on a moto of its own.
+struct Stack {
+    moto: MotoServer,
+    env: LocalEnvironment,
+    region: String,
+    _terraform: Terraform,
+    _forget: ForgetWorkspace,
+}
+
+impl Stack {
+    async fn start(recording: bool) -> TestResult<Self> {
+        let env = local_env::local()?;
+        let region = env.primary_region.clone();
+        let moto = MotoServer::options().recording(recording).start().await?;
+        let mut terraform = Terraform::new(repo_root().join("environments/local"))?;
+        let mirror = Path::new("/opt/tf-plugins");
+        if std::env::var_os("TF_PLUGIN_DIR").is_none_or(|dir| dir.is_empty()) && mirror.is_dir() {
+            // The machine's provider mirror, as the Makefile picks it when TF_PLUGIN_DIR is unset.
+            let config = terraform.data_dir().join("terraformrc-mirror");
+            std::fs::write(&config, harness::terraform::cli_config(Some(mirror)))?;
+            terraform = terraform.env("TF_CLI_CONFIG_FILE", config);
+        }
+        terraform.init().await?;
+        let forget = ForgetWorkspace(
+            terraform
+                .env_dir()
+                .join("terraform.tfstate.d")
+                .join(terraform.workspace()),
+        );
+        let mut vars = json!({"aws_endpoint_url": moto.endpoint(), "architecture": "x86_64"});
+        if let Ok(package) = built("bootstrap.zip") {
+            vars["package_path"] = json!(package.display().to_string());
+        }
+        let var_file = terraform.data_dir().join("redrive.tfvars.json");
+        std::fs::write(&var_file, vars.to_string())?;
+        let module = region.replace('-', "_");
+        terraform
+            .run([
+                "apply".to_owned(),
+                "-input=false".to_owned(),
+                "-no-color".to_owned(),
+                "-auto-approve".to_owned(),
+                format!("-var-file={}", var_file.display()),
+                format!("-target=module.table_{module}"),
+                format!("-target=module.logger_{module}.aws_sqs_queue.failed_events"),
+                format!("-target=module.logger_{module}.aws_sqs_queue.delivery_dlq"),
+            ])
+            .await?;
+        Ok(Stack {
+            moto,
+            env,
+            region,
+            _terraform: terraform,
+            _forget: forget,
+        })
+    }
+
+    fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(self.region.clone()))
+            .endpoint_url(self.moto.endpoint())
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    fn sqs(&self) -> aws_sdk_sqs::Client {
+        harness::async_invoke::local_sqs_client(&self.moto.endpoint(), &self.region)
+    }
+
+    async fn queue_url(&self, suffix: &str) -> TestResult<String> {
+        let name = format!("{}-{suffix}", self.env.name);
+        let output = self.sqs().get_queue_url().queue_name(&name).send().await?;
+        Ok(output.queue_url().ok_or("no queue URL")?.to_owned())
+    }
+
+    /// Messages in the queue, visible or not.
+    async fn depth(&self, suffix: &str) -> TestResult<usize> {
+        let attributes = self
+            .sqs()
+            .get_queue_attributes()
+            .queue_url(self.queue_url(suffix).await?)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await?;
+        let count = |name: QueueAttributeName| -> usize {
+            attributes
+                .attributes()
+                .and_then(|a| a.get(&name))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        Ok(count(QueueAttributeName::ApproximateNumberOfMessages)
+            + count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible))
+    }
+
+    /// Messages a reader would get now (not hidden by another read).
+    async fn visible(&self, suffix: &str) -> TestResult<usize> {
+        let attributes = self
+            .sqs()
+            .get_queue_attributes()
+            .queue_url(self.queue_url(suffix).await?)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await?;
+        Ok(attributes
+            .attributes()
+            .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessages))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0))
+    }
+
+    async fn item_count(&self) -> TestResult<usize> {
+        let client = self.dynamodb();
+        let mut count = 0;
+        let mut start = None;
+        loop {
+            let page = client
+                .scan()
+                .table_name(&self.env.name)
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await?;
+            count += usize::try_from(page.count())?;
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(count),
+            }
+        }
+    }
+
+    /// The built `ecs-audit redrive` against this moto, for the local environment's primary
+    /// region, with `stdin` as the answer to its question.
+    fn redrive(&self, args: &[&str], stdin: &str) -> TestResult<Run> {
+        let mut all = vec!["--env", "local", "--region", &self.region, "redrive"];
+        all.extend_from_slice(args);
+        ecs_audit(&self.moto.endpoint(), &all, stdin)
+    }
+}
+
+/// What a run of the binary printed.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn ecs_audit(endpoint: &str, args: &[&str], stdin: &str) -> TestResult<Run> {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-audit"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("AWS_") {
+            command.env_remove(key);
+        }
+    }
+    let nowhere = std::env::temp_dir().join("ecs-audit-tests-no-such-aws-config");
+    let mut child = command
+        .arg("--environments-dir")
+        .arg(repo_root().join("environments"))
+        .args(args)
+        .env("AWS_CONFIG_FILE", &nowhere)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &nowhere)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    if let Some(mut input) = child.stdin.take() {
+        input.write_all(stdin.as_bytes())?;
+    }
+    let output = child.wait_with_output()?;
+    Ok(Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    })
+}
+
+/// The `(resourceArn, eventKey)` the handler gives an event.
+fn key_of(event: &Value) -> TestResult<(String, String)> {
+    let parsed = event::parse(event)?;
+    let record = record::build(&parsed, RETENTION_DAYS)?;
+    Ok((record.resource_arn, record.event_key))
+}
+
+/// What to do with connections while the relay is cut.
+#[derive(Debug, Clone, Copy)]
+enum WhileCut {
+    /// Close them at once, as a dead server's port does.
+    Refuse,
+    /// Keep them waiting, then pass them on when the relay is restored.
+    Hold,
+}
+
+/// A TCP relay in front of moto. moto replays its recording after a restart assuming nothing
+/// else talks to it, so the function and the on-failure destination reach moto through
+/// relays that stay cut from the kill until the replay is done.
+struct Relay {
+    addr: SocketAddr,
+    up: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Relay {
+    async fn start(upstream_port: u16, while_cut: WhileCut) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let up = watch::Sender::new(true);
+        let state = up.subscribe();
+        let task = tokio::spawn(async move {
+            let mut connections = JoinSet::new();
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    continue;
+                };
+                let mut state = state.clone();
+                connections.spawn(async move {
+                    if !*state.borrow_and_update() {
+                        match while_cut {
+                            WhileCut::Refuse => return,
+                            WhileCut::Hold => {
+                                if state.wait_for(|up| *up).await.is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                    let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream_port)).await
+                    else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = state.wait_for(|up| !*up) => {}
+                    }
+                });
+                while connections.try_join_next().is_some() {}
+            }
+        });
+        Ok(Relay { addr, up, task })
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Cuts every open connection and treats new ones as `WhileCut` says.
+    fn cut(&self) {
+        self.up.send_replace(false);
+    }
+
+    fn restore(&self) {
+        self.up.send_replace(true);
+    }
+}
+
+/// Event ids listed by a redrive's dry run, with their error types.
+fn listed(stdout: &str) -> Vec<(String, String)> {
+    stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("  "))
+        .filter(|line| line.starts_with("failed-events") || line.starts_with("delivery-dlq"))
+        .filter_map(|line| {
+            let mut fields = line.split("  ").filter(|f| !f.trim().is_empty());
+            let _queue = fields.next()?;
+            let id = fields.next()?.trim().to_owned();
+            let _detail_type = fields.next()?;
+            let error = fields.next()?;
+            let error_type = error.split(':').next()?.trim().to_owned();
+            Some((id, error_type))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_ends_in_the_failure_queue_and_redrive_records_every_event_exactly_once()
+-> TestResult {
+    const EVENTS: usize = 400;
+    const PROCESSES: usize = 4;
+    let began = Instant::now();
+    let bootstrap = built("bootstrap")?;
+    let mut stack = Stack::start(true).await?;
+    let queue_url = stack.queue_url("failed-events").await?;
+
+    // GIVEN the bootstrap in 4 processes, reaching DynamoDB through a relay, and Lambda's
+    // retries (2) with the on-failure destination on the failure queue, through another
+    let function_relay = Relay::start(stack.moto.port(), WhileCut::Refuse).await?;
+    let destination_relay = Relay::start(stack.moto.port(), WhileCut::Hold).await?;
+    let api = Arc::new(
+        RuntimeApi::start_with(RuntimeApiConfig {
+            region: stack.region.clone(),
+            timeout: Duration::from_secs(30),
+            queue_timeout: Some(Duration::from_secs(120)),
+            ..RuntimeApiConfig::default()
+        })
+        .await?,
+    );
+    let processes: Vec<FunctionProcess> = (0..PROCESSES)
+        .map(|_| {
+            FunctionCommand::new(&bootstrap)
+                .env("TABLE_NAME", &stack.env.name)
+                .env("RETENTION_DAYS", RETENTION_DAYS.to_string())
+                .env("AWS_ENDPOINT_URL", function_relay.endpoint())
+                .spawn(&api)
+        })
+        .collect::<Result<_, _>>()?;
+    api.wait_first_poll(Duration::from_secs(10))
+        .await
+        .ok_or("the bootstrap never polled")?;
+    let policy = RetryPolicy::with_destination(SqsDestination::local(
+        &destination_relay.endpoint(),
+        &stack.region,
+        &queue_url,
+    ));
+
+    // AND a stream of distinct events (tasks, services, deployments)
+    let events = synthetic::generate(EVENTS, 0x00fa_17ed, &stack.region);
+    let keys: BTreeSet<(String, String)> = events.iter().map(key_of).collect::<TestResult<_>>()?;
+    let ids: BTreeSet<&str> = events.iter().filter_map(|e| e["id"].as_str()).collect();
+    assert_eq!(keys.len(), events.len(), "the stream repeats an item key");
+    assert_eq!(ids.len(), events.len(), "the stream repeats an event id");
+
+    // WHEN they are invoked asynchronously, 8 at a time, and a quarter of the way in
+    // DynamoDB stops answering: moto is killed, and restarted 10 s later
+    let done = Arc::new(AtomicUsize::new(0));
+    let dispatch = {
+        let (api, done, events) = (Arc::clone(&api), Arc::clone(&done), events.clone());
+        tokio::spawn(async move {
+            futures_util::stream::iter(events)
+                .map(|event| {
+                    let (api, policy, done) = (Arc::clone(&api), policy.clone(), Arc::clone(&done));
+                    async move {
+                        let id = event["id"].as_str().unwrap_or_default().to_owned();
+                        let result = api.invoke_async(event, &policy).await;
+                        done.fetch_add(1, Ordering::Relaxed);
+                        (id, result)
+                    }
+                })
+                .buffer_unordered(8)
+                .collect::<Vec<_>>()
+                .await
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while done.load(Ordering::Relaxed) < EVENTS / 4 {
+        assert!(Instant::now() < deadline, "the first quarter took too long");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    function_relay.cut();
+    destination_relay.cut();
+    stack.moto.kill()?;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let replayed_in = stack.moto.restart().await?;
+    function_relay.restore();
+    destination_relay.restore();
+    let results = dispatch.await?;
+
+    // THEN every event was either recorded or, after the retries, sent to the failure queue
+    let mut failed = BTreeSet::new();
+    for (id, result) in &results {
+        let invocation = result
+            .as_ref()
+            .map_err(|error| format!("event {id}: {error}"))?;
+        if !invocation.succeeded() {
+            assert!(
+                invocation.destination_message_id.is_some(),
+                "event {id} failed and was not sent to the queue"
+            );
+            assert_eq!(invocation.attempts.len(), 3, "event {id}");
+            failed.insert(id.clone());
+        }
+    }
+    assert_eq!(results.len(), EVENTS);
+    assert!(
+        !failed.is_empty(),
+        "the outage failed no event: nothing to redrive"
+    );
+    for process in &processes {
+        assert!(process.is_running(), "{}", process.log_tail(20));
+    }
+    let written_before = stack.item_count().await?;
+    assert!(
+        written_before + failed.len() >= EVENTS && written_before <= EVENTS,
+        "{written_before} items, {} failed, {EVENTS} events",
+        failed.len()
+    );
+
+    // AND a dry run lists each failed event with the function's error, and changes nothing
+    let dry = stack.redrive(&["--dry-run"], "")?;
+    assert_eq!(dry.code, 0, "{dry:?}");
+    let shown = listed(&dry.stdout);
+    let shown_ids: BTreeSet<String> = shown.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(shown_ids, failed, "{}", dry.stdout);
+    assert!(
+        shown.iter().all(|(_, error)| error == "StoreError"),
+        "{}",
+        dry.stdout
+    );
+    assert!(dry.stdout.contains("dry run: "), "{}", dry.stdout);
+    assert_eq!(stack.item_count().await?, written_before);
+    assert_eq!(stack.visible("failed-events").await?, shown.len());
+
+    // WHEN redrive runs with --yes
+    let redrive = stack.redrive(&["--yes"], "")?;
+
+    // THEN every event is in the table exactly once, and the queues are empty
+    assert_eq!(redrive.code, 0, "{redrive:?}");
+    assert!(
+        redrive.stdout.contains(&format!(
+            "redrive {}: {} message(s): ",
+            stack.region,
+            shown.len()
+        )) && redrive.stdout.contains(", 0 kept in the queue"),
+        "{}",
+        redrive.stdout
+    );
+    assert_eq!(stack.item_count().await?, EVENTS);
+    assert_eq!(stack.depth("failed-events").await?, 0);
+    assert_eq!(stack.depth("delivery-dlq").await?, 0);
+
+    // AND a second redrive finds nothing and changes nothing
+    let again = stack.redrive(&["--yes"], "")?;
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(
+        again.stdout.contains("nothing to redrive"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(stack.item_count().await?, EVENTS);
+    eprintln!(
+        "fault test: {EVENTS} events, {} failed during the outage and were redriven; moto replayed in {replayed_in:?}; {:?} in all",
+        failed.len(),
+        began.elapsed()
+    );
+    Ok(())
+}
+
+/// A Lambda on-failure record for `event`, as the function's error left it.
+fn failure_record(event: &Value, error_type: &str, error_message: &str) -> Value {
+    json!({
+        "version": "1.0",
+        "timestamp": "2026-11-20T10:00:00.000Z",
+        "requestContext": {
+            "requestId": "2f3e4d5c-0000-4000-8000-000000000001",
+            "functionArn": "arn:aws:lambda:xx-test-1:123456789012:function:ecs-state-logger:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorType": error_type, "errorMessage": error_message}
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redrive_asks_first_keeps_what_the_handler_rejects_and_reads_both_queues() -> TestResult {
+    let stack = Stack::start(false).await?;
+    let sqs = stack.sqs();
+    let failed_events = stack.queue_url("failed-events").await?;
+    let delivery_dlq = stack.queue_url("delivery-dlq").await?;
+    let mut rng = SplitMix64::new(7);
+    let mut events = synthetic::generate(2, rng.next_u64(), &stack.region).into_iter();
+    let (good, delivered_late) = (
+        events.next().ok_or("no event")?,
+        events.next().ok_or("no event")?,
+    );
+    let good_id = good["id"].as_str().unwrap_or_default().to_owned();
+    let mut foreign = good.clone();
+    foreign["id"] = json!("foreign-source-1");
+    foreign["source"] = json!("aws.ec2");
+
+    // GIVEN the function's failure queue with a retryable failure, an event the handler
+    // rejects and a message that is no failure record; and the rule's dead-letter queue with
+    // an event EventBridge could not deliver, and the first event again
+    for body in [
+        failure_record(
+            &good,
+            "StoreError",
+            "event x: DynamoDB write failed: timeout",
+        )
+        .to_string(),
+        failure_record(
+            &foreign,
+            "BadEvent",
+            "event foreign-source-1: rejected: source is \"aws.ec2\"",
+        )
+        .to_string(),
+        "not a failure record".to_owned(),
+    ] {
+        sqs.send_message()
+            .queue_url(&failed_events)
+            .message_body(body)
+            .send()
+            .await?;
+    }
+    for event in [&delivered_late, &good] {
+        let attribute = |text: &str| {
+            MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(text)
+                .build()
+        };
+        sqs.send_message()
+            .queue_url(&delivery_dlq)
+            .message_body(event.to_string())
+            .message_attributes("ERROR_CODE", attribute("ThrottlingException")?)
+            .message_attributes(
+                "ERROR_MESSAGE",
+                attribute("Rate exceeded for function ecs-state-logger")?,
+            )
+            .message_attributes("RETRY_ATTEMPTS", attribute("185")?)
+            .send()
+            .await?;
+    }
+
+    // WHEN a dry run reads them, THEN it lists all five with why they failed, and leaves them
+    let dry = stack.redrive(&["--dry-run"], "")?;
+    assert_eq!(dry.code, 0, "{dry:?}");
+    let mut shown = listed(&dry.stdout);
+    shown.sort();
+    let mut expected = vec![
+        (good_id.clone(), "StoreError".to_owned()),
+        ("foreign-source-1".to_owned(), "BadEvent".to_owned()),
+        (good_id.clone(), "ThrottlingException".to_owned()),
+        ("<no id>".to_owned(), "Unreadable".to_owned()),
+        (
+            delivered_late["id"].as_str().unwrap_or_default().to_owned(),
+            "ThrottlingException".to_owned(),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(shown, expected, "{}", dry.stdout);
+    for text in [
+        "Unreadable: the message is not a Lambda failure record",
+        "Rate exceeded for function ecs-state-logger",
+        "source is \"aws.ec2\"",
+        "region ",
+        "5 failed event(s)",
+    ] {
+        assert!(dry.stdout.contains(text), "no {text:?} in\n{}", dry.stdout);
+    }
+    assert_eq!(stack.visible("failed-events").await?, 3);
+    assert_eq!(stack.visible("delivery-dlq").await?, 2);
+
+    // WHEN asked and the answer is not yes, THEN nothing is written or deleted
+    let refused = stack.redrive(&[], "n\n")?;
+    assert_eq!(refused.code, 0, "{refused:?}");
+    assert!(refused.stderr.contains("[y/N]"), "{refused:?}");
+    assert!(refused.stdout.contains("not redriven"), "{refused:?}");
+    let no_answer = stack.redrive(&[], "")?;
+    assert!(no_answer.stdout.contains("not redriven"), "{no_answer:?}");
+    assert_eq!(stack.item_count().await?, 0);
+    assert_eq!(stack.visible("failed-events").await?, 3);
+    assert_eq!(stack.visible("delivery-dlq").await?, 2);
+
+    // WHEN the dead-letter queue alone is redriven, with a yes
+    let dlq = stack.redrive(&["--queue", "delivery-dlq"], "y\n")?;
+
+    // THEN both of its events are written and its messages deleted; the other queue waits
+    assert_eq!(dlq.code, 0, "{dlq:?}");
+    assert!(
+        dlq.stdout
+            .contains("2 message(s): 2 written, 0 duplicate, 0 kept in the queue"),
+        "{}",
+        dlq.stdout
+    );
+    assert_eq!(stack.item_count().await?, 2);
+    assert_eq!(stack.depth("delivery-dlq").await?, 0);
+    assert_eq!(stack.visible("failed-events").await?, 3);
+
+    // WHEN both queues are redriven with --yes
+    let both = stack.redrive(&["--yes"], "")?;
+
+    // THEN the event already written is a duplicate, deleted; the rejected event and the
+    // unreadable message stay, listed with their errors, and the exit status says so
+    assert_eq!(both.code, 1, "{both:?}");
+    assert!(
+        both.stdout
+            .contains("3 message(s): 0 written, 1 duplicate, 2 kept in the queue"),
+        "{}",
+        both.stdout
+    );
+    assert!(
+        both.stdout.contains(
+            "kept failed-events  foreign-source-1  BadEvent: event foreign-source-1: rejected:"
+        ),
+        "{}",
+        both.stdout
+    );
+    assert!(both.stdout.contains("Unreadable"), "{}", both.stdout);
+    assert!(
+        both.stderr
+            .contains("2 event(s) were not recorded and stay in their queues"),
+        "{}",
+        both.stderr
+    );
+    assert_eq!(stack.item_count().await?, 2);
+    assert_eq!(stack.visible("failed-events").await?, 2);
+
+    // AND repeating it changes nothing
+    let again = stack.redrive(&["--yes"], "")?;
+    assert_eq!(again.code, 1, "{again:?}");
+    assert!(
+        again
+            .stdout
+            .contains("2 message(s): 0 written, 0 duplicate, 2 kept in the queue"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(stack.item_count().await?, 2);
+    assert_eq!(stack.visible("failed-events").await?, 2);
+    Ok(())
+}

@@ -1,0 +1,960 @@
+//! Least privilege, read from what Terraform would build and from what it did build.
+//!
+//! Each region's function may only put items into its own table, write its own log group's
+//! streams and send to its own on-failure queue — plus X-Ray writes when tracing is Active
+//! and the customer key through DynamoDB and SQS when one is set. No wildcard actions, no
+//! `NotAction`/`NotResource`, no resource outside its own, no other policy on its role, and
+//! the rule's permission to invoke is limited to that rule's ARN.
+//!
+//! - From `terraform plan` JSON of `environments/local` (against moto): the policy document's
+//!   statements as planned; ARNs not known before apply are resolved through the module's
+//!   configuration (which resource the statement references).
+//! - From the applied policy (`-target` the role policies, then `aws iam get-role-policy`):
+//!   every ARN concrete.
+//!
+//! Needs `make build` first (the plan hashes the package).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use harness::local_env::{self, LocalEnvironment, repo_root};
+use harness::{MotoServer, Terraform};
+use serde_json::{Value, json};
+
+type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+fn package() -> Result<PathBuf, String> {
+    let path = repo_root().join("target/lambda/ecs-state-logger/bootstrap.zip");
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} is missing: run `make build` first",
+            path.display()
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------- the rule
+
+/// What a statement may grant, by the actions it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grant {
+    Table,
+    Logs,
+    Queue,
+    Traces,
+    Key,
+}
+
+fn grant_of(action: &str) -> Option<Grant> {
+    match action {
+        "dynamodb:PutItem" => Some(Grant::Table),
+        "logs:CreateLogStream" | "logs:PutLogEvents" => Some(Grant::Logs),
+        "sqs:SendMessage" => Some(Grant::Queue),
+        "xray:PutTraceSegments" | "xray:PutTelemetryRecords" => Some(Grant::Traces),
+        "kms:Decrypt" | "kms:GenerateDataKey" => Some(Grant::Key),
+        _ => None,
+    }
+}
+
+/// A statement's resource: an ARN, or (in a plan, before apply) the references of the
+/// expression that will give it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Resource {
+    Known(String),
+    Refs(BTreeSet<String>),
+}
+
+#[derive(Debug, Clone, Default)]
+struct Statement {
+    sid: String,
+    effect: Option<String>,
+    actions: Vec<String>,
+    resources: Vec<Resource>,
+    not_actions: bool,
+    not_resources: bool,
+    principals: bool,
+    /// `(variable, values)` of each condition.
+    conditions: Vec<(String, Vec<String>)>,
+}
+
+/// The function's own resources in one region.
+#[derive(Debug, Clone)]
+struct Own {
+    region: String,
+    /// The environment's name: table, function, log group and queues are named after it.
+    name: String,
+    tracing: bool,
+    kms_key: Option<String>,
+    /// Concrete ARNs, when known (after apply).
+    log_streams: Option<String>,
+    queue_arn: Option<String>,
+}
+
+fn refs(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|name| (*name).to_owned()).collect()
+}
+
+/// `arn:aws:dynamodb:<own region>:<account>:table/<name>`.
+fn is_own_table(arn: &str, own: &Own) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", "aws", "dynamodb", region, account, table]
+        if *region == own.region
+            && account.len() == 12
+            && account.chars().all(|c| c.is_ascii_digit())
+            && *table == format!("table/{}", own.name))
+}
+
+fn is_own(grant: Grant, resource: &Resource, own: &Own) -> bool {
+    match (grant, resource) {
+        (Grant::Table, Resource::Known(arn)) => is_own_table(arn, own),
+        (Grant::Table, Resource::Refs(r)) => *r == refs(&["var.table_arn"]),
+        (Grant::Logs, Resource::Known(arn)) => own.log_streams.as_deref() == Some(arn.as_str()),
+        // Before apply: the log group's ARN (the module adds ":log-stream:*"; the applied test
+        // sees the whole ARN).
+        (Grant::Logs, Resource::Refs(r)) => {
+            *r == refs(&[
+                "aws_cloudwatch_log_group.this.arn",
+                "aws_cloudwatch_log_group.this",
+            ])
+        }
+        (Grant::Queue, Resource::Known(arn)) => own.queue_arn.as_deref() == Some(arn.as_str()),
+        (Grant::Queue, Resource::Refs(r)) => {
+            *r == refs(&[
+                "aws_sqs_queue.failed_events.arn",
+                "aws_sqs_queue.failed_events",
+            ])
+        }
+        // X-Ray's actions have no resource-level permissions: "*" is the only resource.
+        (Grant::Traces, Resource::Known(arn)) => arn == "*",
+        (Grant::Key, Resource::Known(arn)) => own.kms_key.as_deref() == Some(arn.as_str()),
+        _ => false,
+    }
+}
+
+/// What is wrong with a function's policy; empty when it is least privilege.
+fn check_statements(statements: &[Statement], own: &Own) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut granted = BTreeSet::new();
+    for statement in statements {
+        let at = format!("{} statement {:?}", own.region, statement.sid);
+        if statement.effect.as_deref().is_some_and(|e| e == "Deny") {
+            continue;
+        }
+        if statement
+            .effect
+            .as_deref()
+            .is_some_and(|effect| effect != "Allow")
+        {
+            problems.push(format!("{at}: effect {:?}", statement.effect));
+        }
+        if statement.not_actions || statement.not_resources {
+            problems.push(format!("{at}: NotAction/NotResource grant everything else"));
+        }
+        if statement.principals {
+            problems.push(format!("{at}: principals in an identity policy"));
+        }
+        if statement.actions.is_empty() {
+            problems.push(format!("{at}: no actions"));
+        }
+        let mut grants = BTreeSet::new();
+        for action in &statement.actions {
+            if action.contains(['*', '?']) {
+                problems.push(format!("{at}: wildcard action {action:?}"));
+            }
+            match grant_of(action) {
+                Some(grant) => {
+                    grants.insert(format!("{grant:?}"));
+                }
+                None => problems.push(format!("{at}: grants {action:?}, beyond the list")),
+            }
+        }
+        let grant = match statement
+            .actions
+            .iter()
+            .filter_map(|a| grant_of(a))
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            [first, rest @ ..] if rest.iter().all(|g| g == first) => *first,
+            [] => continue,
+            _ => {
+                problems.push(format!("{at}: mixes actions on different resources"));
+                continue;
+            }
+        };
+        granted.insert(format!("{grant:?}"));
+        match grant {
+            Grant::Traces if !own.tracing => {
+                problems.push(format!("{at}: X-Ray actions without tracing_mode Active"));
+            }
+            Grant::Key if own.kms_key.is_none() => {
+                problems.push(format!("{at}: KMS actions without a customer key"));
+            }
+            _ => {}
+        }
+        if statement.resources.is_empty() {
+            problems.push(format!("{at}: no resources"));
+        }
+        for resource in &statement.resources {
+            if !is_own(grant, resource, own) {
+                problems.push(format!(
+                    "{at}: {grant:?} actions on {resource:?}, not the function's own"
+                ));
+            }
+        }
+        // Only the key statement has a condition: the key is used through DynamoDB and SQS of
+        // the function's own region.
+        if grant == Grant::Key {
+            let via: Vec<&String> = statement
+                .conditions
+                .iter()
+                .filter(|(variable, _)| variable == "kms:ViaService")
+                .flat_map(|(_, values)| values)
+                .collect();
+            let expected = [
+                format!("dynamodb.{}.amazonaws.com", own.region),
+                format!("sqs.{}.amazonaws.com", own.region),
+            ];
+            if via.is_empty() || via.iter().any(|service| !expected.contains(service)) {
+                problems.push(format!(
+                    "{at}: the key must be limited (kms:ViaService) to {expected:?}, is {via:?}"
+                ));
+            }
+        } else if !statement.conditions.is_empty() {
+            problems.push(format!(
+                "{at}: unexpected conditions {:?}",
+                statement.conditions
+            ));
+        }
+    }
+    for needed in [Grant::Table, Grant::Logs, Grant::Queue]
+        .into_iter()
+        .chain(own.tracing.then_some(Grant::Traces))
+        .chain(own.kms_key.is_some().then_some(Grant::Key))
+    {
+        if !granted.contains(&format!("{needed:?}")) {
+            problems.push(format!(
+                "{}: no {needed:?} statement: the function could not work",
+                own.region
+            ));
+        }
+    }
+    problems
+}
+
+// ---------------------------------------------------------------------------- the plan
+
+fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(text) => vec![text.clone()],
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn is_set(value: &Value) -> bool {
+    !matches!(value, Value::Null) && value.as_array().is_none_or(|list| !list.is_empty())
+}
+
+fn references(expression: &Value) -> BTreeSet<String> {
+    strings(&expression["references"]).into_iter().collect()
+}
+
+fn module_address(region: &str) -> String {
+    format!("module.logger_{}", region.replace('-', "_"))
+}
+
+/// The logger module's configuration (shared by every region's call).
+fn module_config<'a>(plan: &'a Value, module: &str) -> &'a Value {
+    let call = module.trim_start_matches("module.");
+    &plan["configuration"]["root_module"]["module_calls"][call]["module"]
+}
+
+fn config_resource<'a>(plan: &'a Value, module: &str, address: &str) -> &'a Value {
+    module_config(plan, module)["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|resource| resource["address"] == address)
+        .unwrap_or(&Value::Null)
+}
+
+/// The policy document's statements as planned, unknown resources resolved to the
+/// references of the statement (same sid) in the configuration.
+fn planned_statements(plan: &Value, module: &str) -> Result<Vec<Statement>, String> {
+    let address = format!("{module}.data.aws_iam_policy_document.this");
+    let (after, unknown) = match plan["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|change| change["address"] == address)
+    {
+        Some(change) => (
+            change["change"]["after"].clone(),
+            change["change"]["after_unknown"].clone(),
+        ),
+        // Read at plan time: every value known.
+        None => {
+            let in_state = plan["prior_state"]["values"]["root_module"]["child_modules"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|child| child["address"] == module)
+                .flat_map(|child| child["resources"].as_array().into_iter().flatten())
+                .find(|resource| resource["address"] == address)
+                .ok_or_else(|| format!("no {address} in the plan"))?;
+            (in_state["values"].clone(), json!({}))
+        }
+    };
+    let configured = config_resource(plan, module, "data.aws_iam_policy_document.this")
+        ["expressions"]["statement"]
+        .clone();
+    let mut statements = Vec::new();
+    for (n, planned) in after["statement"]
+        .as_array()
+        .ok_or_else(|| format!("{address}: no statements: {after}"))?
+        .iter()
+        .enumerate()
+    {
+        let sid = planned["sid"].as_str().unwrap_or_default().to_owned();
+        let unknown = &unknown["statement"][n];
+        let from_config = || -> Result<Resource, String> {
+            let statement = configured
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|s| s["sid"]["constant_value"] == sid.as_str())
+                .ok_or_else(|| format!("{address}: statement {sid:?} is unknown until apply and not in the configuration"))?;
+            Ok(Resource::Refs(references(&statement["resources"])))
+        };
+        let resources = if unknown["resources"] == json!(true) {
+            vec![from_config()?]
+        } else {
+            planned["resources"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, resource)| match resource.as_str() {
+                    Some(arn) if unknown["resources"][i] != json!(true) => {
+                        Ok(Resource::Known(arn.to_owned()))
+                    }
+                    _ => from_config(),
+                })
+                .collect::<Result<_, _>>()?
+        };
+        statements.push(Statement {
+            sid,
+            effect: planned["effect"].as_str().map(str::to_owned),
+            actions: strings(&planned["actions"]),
+            resources,
+            not_actions: is_set(&planned["not_actions"]),
+            not_resources: is_set(&planned["not_resources"]),
+            principals: is_set(&planned["principals"]) || is_set(&planned["not_principals"]),
+            conditions: planned["condition"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    (
+                        c["variable"].as_str().unwrap_or_default().to_owned(),
+                        strings(&c["values"]),
+                    )
+                })
+                .collect(),
+        });
+    }
+    Ok(statements)
+}
+
+/// What is wrong with the wiring around the policy: which role it is on, which role the
+/// function runs with, what else could grant that role something, and who may invoke.
+fn check_wiring(plan: &Value, module: &str, own: &Own) -> Vec<String> {
+    let mut problems = Vec::new();
+    let expect_refs =
+        |address: &str, attribute: &str, expected: &[&str], problems: &mut Vec<String>| {
+            let found =
+                references(&config_resource(plan, module, address)["expressions"][attribute]);
+            if found != refs(expected) {
+                problems.push(format!(
+                    "{module}.{address}.{attribute} refers to {found:?}, expected {expected:?}"
+                ));
+            }
+        };
+    expect_refs(
+        "aws_iam_role_policy.this",
+        "policy",
+        &[
+            "data.aws_iam_policy_document.this.json",
+            "data.aws_iam_policy_document.this",
+        ],
+        &mut problems,
+    );
+    expect_refs(
+        "aws_iam_role_policy.this",
+        "role",
+        &["aws_iam_role.this.id", "aws_iam_role.this"],
+        &mut problems,
+    );
+    expect_refs(
+        "aws_lambda_function.this",
+        "role",
+        &["aws_iam_role.this.arn", "aws_iam_role.this"],
+        &mut problems,
+    );
+    // The permission to invoke: EventBridge, for this rule only.
+    expect_refs(
+        "aws_lambda_permission.this",
+        "source_arn",
+        &[
+            "aws_cloudwatch_event_rule.this.arn",
+            "aws_cloudwatch_event_rule.this",
+        ],
+        &mut problems,
+    );
+    expect_refs(
+        "aws_lambda_permission.this",
+        "function_name",
+        &[
+            "aws_lambda_function.this.function_name",
+            "aws_lambda_function.this",
+        ],
+        &mut problems,
+    );
+    let permission = &config_resource(plan, module, "aws_lambda_permission.this")["expressions"];
+    if permission["principal"]["constant_value"] != "events.amazonaws.com"
+        || permission["action"]["constant_value"] != "lambda:InvokeFunction"
+    {
+        problems.push(format!("{module}: lambda permission {permission}"));
+    }
+    // The on-failure destination is the queue the policy lets the function send to.
+    let invoke_config = &config_resource(
+        plan,
+        module,
+        "aws_lambda_function_event_invoke_config.this",
+    )["expressions"];
+    let destination =
+        references(&invoke_config["destination_config"][0]["on_failure"][0]["destination"]);
+    if destination
+        != refs(&[
+            "aws_sqs_queue.failed_events.arn",
+            "aws_sqs_queue.failed_events",
+        ])
+    {
+        problems.push(format!("{module}: on-failure destination {destination:?}"));
+    }
+    // The role gets nothing besides the one inline policy.
+    let role = &config_resource(plan, module, "aws_iam_role.this")["expressions"];
+    for attribute in ["managed_policy_arns", "inline_policy"] {
+        if !role[attribute].is_null() {
+            problems.push(format!("{module}: the role sets {attribute}"));
+        }
+    }
+    let planned = |kind: &str| -> Vec<&Value> {
+        plan["resource_changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|change| change["module_address"] == module && change["type"] == kind)
+            .collect()
+    };
+    for (kind, count) in [
+        ("aws_iam_role", 1),
+        ("aws_iam_role_policy", 1),
+        ("aws_lambda_permission", 1),
+    ] {
+        if planned(kind).len() != count {
+            problems.push(format!(
+                "{module}: {} {kind}, expected {count}",
+                planned(kind).len()
+            ));
+        }
+    }
+    // Its own log group and queue are the ones named after the function.
+    let named = |kind: &str, expected: String, problems: &mut Vec<String>| {
+        let names: Vec<&Value> = planned(kind)
+            .into_iter()
+            .filter(|change| change["name"] == "this" || change["name"] == "failed_events")
+            .map(|change| &change["change"]["after"]["name"])
+            .collect();
+        if names != [&json!(expected)] {
+            problems.push(format!(
+                "{module}: {kind} named {names:?}, expected {expected}"
+            ));
+        }
+    };
+    named(
+        "aws_cloudwatch_log_group",
+        format!("/aws/lambda/{}", own.name),
+        &mut problems,
+    );
+    named(
+        "aws_sqs_queue",
+        format!("{}-failed-events", own.name),
+        &mut problems,
+    );
+    problems
+}
+
+/// Resource kinds that would attach more permissions to some role.
+const OTHER_GRANTS: &[&str] = &[
+    "aws_iam_policy",
+    "aws_iam_policy_attachment",
+    "aws_iam_role_policy_attachment",
+    "aws_iam_role_policies_exclusive",
+    "aws_iam_role_policy_attachments_exclusive",
+];
+
+async fn plan(vars: Value) -> TestResult<(Value, LocalEnvironment)> {
+    let env = local_env::local()?;
+    let moto = MotoServer::options().recording(false).start().await?;
+    let terraform = terraform(&repo_root().join("environments/local"))?;
+    terraform.init().await?;
+    let mut all = json!({
+        "aws_endpoint_url": moto.endpoint(),
+        "architecture": "x86_64",
+        "package_path": package()?.display().to_string(),
+    });
+    if let (Some(all), Some(extra)) = (all.as_object_mut(), vars.as_object()) {
+        all.extend(extra.clone());
+    }
+    let plan = terraform.plan_json(&all).await;
+    terraform.cleanup().await?;
+    Ok((plan?, env))
+}
+
+fn terraform(dir: &Path) -> TestResult<Terraform> {
+    let mut terraform = Terraform::new(dir)?;
+    let mirror = Path::new("/opt/tf-plugins");
+    if std::env::var_os("TF_PLUGIN_DIR").is_none_or(|dir| dir.is_empty()) && mirror.is_dir() {
+        // The machine's provider mirror, as the Makefile picks it when TF_PLUGIN_DIR is unset.
+        let config = terraform.data_dir().join("terraformrc-mirror");
+        std::fs::write(&config, harness::terraform::cli_config(Some(mirror)))?;
+        terraform = terraform.env("TF_CLI_CONFIG_FILE", config);
+    }
+    Ok(terraform)
+}
+
+/// Checks every function of the plan; `kms_key` gives a region's customer key, if any.
+fn check_plan(
+    plan: &Value,
+    env: &LocalEnvironment,
+    tracing: bool,
+    kms_key: impl Fn(&str) -> Option<String>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let functions: BTreeSet<String> = plan["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|change| change["type"] == "aws_lambda_function")
+        .map(|change| {
+            change["module_address"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    let loggers: BTreeSet<String> = env.regions.iter().map(|r| module_address(r)).collect();
+    if functions != loggers {
+        problems.push(format!(
+            "functions in {functions:?}, expected one per region {loggers:?}"
+        ));
+    }
+    for change in plan["resource_changes"].as_array().into_iter().flatten() {
+        if OTHER_GRANTS.contains(&change["type"].as_str().unwrap_or_default()) {
+            problems.push(format!("{} grants more", change["address"]));
+        }
+    }
+    for region in &env.regions {
+        let module = module_address(region);
+        let own = Own {
+            region: region.clone(),
+            name: env.name.clone(),
+            tracing,
+            kms_key: kms_key(region),
+            log_streams: None,
+            queue_arn: None,
+        };
+        match planned_statements(plan, &module) {
+            Ok(statements) => problems.extend(check_statements(&statements, &own)),
+            Err(problem) => problems.push(problem),
+        }
+        problems.extend(check_wiring(plan, &module, &own));
+    }
+    problems
+}
+
+#[tokio::test]
+async fn each_function_may_only_write_its_own_table_logs_and_failure_queue() -> TestResult {
+    // GIVEN the plan of environments/local with the defaults (no tracing, AWS-owned keys)
+    let (plan, env) = plan(json!({})).await?;
+
+    // THEN every function's policy is the three statements on its own resources, its role has
+    // nothing else, and only its own rule may invoke it
+    let problems = check_plan(&plan, &env, false, |_| None);
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn tracing_and_a_customer_key_add_only_their_own_statements() -> TestResult {
+    // GIVEN tracing Active and a customer key per region
+    let env = local_env::local()?;
+    let key = |region: &str| {
+        format!("arn:aws:kms:{region}:123456789012:key/5e1f0c2d-0000-4000-8000-00000000c0de")
+    };
+    let keys: serde_json::Map<String, Value> = env
+        .regions
+        .iter()
+        .map(|r| (r.clone(), json!(key(r))))
+        .collect();
+    let (plan, env) = plan(json!({"tracing_mode": "Active", "kms_key_arns": keys})).await?;
+
+    // THEN the X-Ray statement ("*", the only resource X-Ray accepts) and the key statement
+    // (its own region's key, through DynamoDB and SQS only) are added, and nothing else
+    let problems = check_plan(&plan, &env, true, |region| Some(key(region)));
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------- the applied policy
+
+/// Removes the Terraform workspace's state when the test ends: its resources lived in the
+/// test's own moto, gone by then, so there is nothing to destroy.
+struct ForgetWorkspace(PathBuf);
+
+impl Drop for ForgetWorkspace {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The `aws` CLI against moto (there is no IAM SDK crate in the workspace).
+fn aws_cli(endpoint: &str, region: &str, args: &[&str]) -> Result<Value, String> {
+    let output = std::process::Command::new("aws")
+        .args([
+            "--endpoint-url",
+            endpoint,
+            "--region",
+            region,
+            "--output",
+            "json",
+        ])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_PAGER", "")
+        .output()
+        .map_err(|e| {
+            format!(
+                "running aws {}: {e} (pip install -r tests/requirements.txt)",
+                args.join(" ")
+            )
+        })?;
+    if !output.status.success() {
+        return Err(format!(
+            "aws {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("aws {}: {e}", args.join(" ")))
+}
+
+/// An IAM policy document's statements.
+fn document_statements(document: &Value) -> Vec<Statement> {
+    let list = match &document["Statement"] {
+        Value::Array(list) => list.clone(),
+        single @ Value::Object(_) => vec![single.clone()],
+        _ => Vec::new(),
+    };
+    list.iter()
+        .map(|s| Statement {
+            sid: s["Sid"].as_str().unwrap_or_default().to_owned(),
+            effect: s["Effect"].as_str().map(str::to_owned),
+            actions: strings(&s["Action"]),
+            resources: strings(&s["Resource"])
+                .into_iter()
+                .map(Resource::Known)
+                .collect(),
+            not_actions: !s["NotAction"].is_null(),
+            not_resources: !s["NotResource"].is_null(),
+            principals: !s["Principal"].is_null() || !s["NotPrincipal"].is_null(),
+            conditions: s["Condition"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .flat_map(|(_, tests)| tests.as_object().into_iter().flatten())
+                .map(|(variable, values)| (variable.clone(), strings(values)))
+                .collect(),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_applied_role_policy_names_only_the_functions_own_resources() -> TestResult {
+    let env = local_env::local()?;
+    let moto = MotoServer::options().recording(false).start().await?;
+    let endpoint = moto.endpoint();
+
+    // GIVEN every region's role and policy applied (with what they refer to)
+    let terraform = terraform(&repo_root().join("environments/local"))?;
+    terraform.init().await?;
+    let _forget = ForgetWorkspace(
+        terraform
+            .env_dir()
+            .join("terraform.tfstate.d")
+            .join(terraform.workspace()),
+    );
+    let var_file = terraform.data_dir().join("iam.tfvars.json");
+    std::fs::write(
+        &var_file,
+        json!({
+            "aws_endpoint_url": endpoint,
+            "architecture": "x86_64",
+            "package_path": package()?.display().to_string(),
+        })
+        .to_string(),
+    )?;
+    let mut args = vec![
+        "apply".to_owned(),
+        "-input=false".to_owned(),
+        "-no-color".to_owned(),
+        "-auto-approve".to_owned(),
+        format!("-var-file={}", var_file.display()),
+    ];
+    for region in &env.regions {
+        args.push(format!(
+            "-target={}.aws_iam_role_policy.this",
+            module_address(region)
+        ));
+    }
+    terraform.run(args).await?;
+
+    // THEN each role has exactly the one inline policy, and it names only its own resources
+    let mut problems = Vec::new();
+    for region in &env.regions {
+        let role = format!("{}-{region}", env.name);
+        let attached = aws_cli(
+            &endpoint,
+            region,
+            &["iam", "list-attached-role-policies", "--role-name", &role],
+        )?;
+        if attached["AttachedPolicies"]
+            .as_array()
+            .is_none_or(|list| !list.is_empty())
+        {
+            problems.push(format!("{role}: attached policies {attached}"));
+        }
+        let inline = aws_cli(
+            &endpoint,
+            region,
+            &["iam", "list-role-policies", "--role-name", &role],
+        )?;
+        if inline["PolicyNames"] != json!(["ecs-state-logger"]) {
+            problems.push(format!("{role}: inline policies {inline}"));
+        }
+        let policy = aws_cli(
+            &endpoint,
+            region,
+            &[
+                "iam",
+                "get-role-policy",
+                "--role-name",
+                &role,
+                "--policy-name",
+                "ecs-state-logger",
+            ],
+        )?;
+        let document = match &policy["PolicyDocument"] {
+            Value::String(text) => serde_json::from_str(text)?,
+            other => other.clone(),
+        };
+        let table = aws_cli(
+            &endpoint,
+            region,
+            &["dynamodb", "describe-table", "--table-name", &env.name],
+        )?;
+        let table_arn = table["Table"]["TableArn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let account = table_arn.split(':').nth(4).unwrap_or_default().to_owned();
+        let queue_url = aws_cli(
+            &endpoint,
+            region,
+            &[
+                "sqs",
+                "get-queue-url",
+                "--queue-name",
+                &format!("{}-failed-events", env.name),
+            ],
+        )?;
+        let queue = aws_cli(
+            &endpoint,
+            region,
+            &[
+                "sqs",
+                "get-queue-attributes",
+                "--queue-url",
+                queue_url["QueueUrl"].as_str().unwrap_or_default(),
+                "--attribute-names",
+                "QueueArn",
+            ],
+        )?;
+        let own = Own {
+            region: region.clone(),
+            name: env.name.clone(),
+            tracing: false,
+            kms_key: None,
+            log_streams: Some(format!(
+                "arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{}:log-stream:*",
+                env.name
+            )),
+            queue_arn: queue["Attributes"]["QueueArn"].as_str().map(str::to_owned),
+        };
+        let statements = document_statements(&document);
+        if statements.iter().any(|s| {
+            s.resources
+                .iter()
+                .any(|r| matches!(r, Resource::Known(arn) if arn.starts_with("arn:aws:dynamodb:") && *arn != table_arn))
+        }) {
+            problems.push(format!("{role}: a table other than {table_arn}"));
+        }
+        problems.extend(check_statements(&statements, &own));
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------- the rule can fail
+
+#[test]
+fn the_check_refuses_anything_beyond_the_list() {
+    let own = Own {
+        region: "xx-test-1".into(),
+        name: "audit".into(),
+        tracing: false,
+        kms_key: None,
+        log_streams: Some(
+            "arn:aws:logs:xx-test-1:123456789012:log-group:/aws/lambda/audit:log-stream:*".into(),
+        ),
+        queue_arn: Some("arn:aws:sqs:xx-test-1:123456789012:audit-failed-events".into()),
+    };
+    let statement = |sid: &str, actions: &[&str], resources: &[&str]| Statement {
+        sid: sid.into(),
+        actions: actions.iter().map(|a| (*a).to_owned()).collect(),
+        resources: resources
+            .iter()
+            .map(|r| Resource::Known((*r).to_owned()))
+            .collect(),
+        ..Statement::default()
+    };
+    let good = vec![
+        statement(
+            "T",
+            &["dynamodb:PutItem"],
+            &["arn:aws:dynamodb:xx-test-1:123456789012:table/audit"],
+        ),
+        statement(
+            "L",
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+            &["arn:aws:logs:xx-test-1:123456789012:log-group:/aws/lambda/audit:log-stream:*"],
+        ),
+        statement(
+            "Q",
+            &["sqs:SendMessage"],
+            &["arn:aws:sqs:xx-test-1:123456789012:audit-failed-events"],
+        ),
+    ];
+    assert_eq!(check_statements(&good, &own), Vec::<String>::new());
+
+    let mut not_action = statement("N", &[], &["*"]);
+    not_action.not_actions = true;
+    let bad: Vec<(Statement, &str)> = vec![
+        (
+            statement(
+                "W",
+                &["dynamodb:*"],
+                &["arn:aws:dynamodb:xx-test-1:123456789012:table/audit"],
+            ),
+            "wildcard action",
+        ),
+        (
+            statement(
+                "D",
+                &["dynamodb:DeleteItem"],
+                &["arn:aws:dynamodb:xx-test-1:123456789012:table/audit"],
+            ),
+            "beyond the list",
+        ),
+        (
+            statement(
+                "R",
+                &["dynamodb:PutItem"],
+                &["arn:aws:dynamodb:xx-test-2:123456789012:table/audit"],
+            ),
+            "not the function's own",
+        ),
+        (
+            statement(
+                "O",
+                &["dynamodb:PutItem"],
+                &["arn:aws:dynamodb:xx-test-1:123456789012:table/other"],
+            ),
+            "not the function's own",
+        ),
+        (
+            statement("S", &["dynamodb:PutItem"], &["*"]),
+            "not the function's own",
+        ),
+        (
+            statement(
+                "G",
+                &["logs:PutLogEvents"],
+                &["arn:aws:logs:xx-test-1:123456789012:log-group:*"],
+            ),
+            "not the function's own",
+        ),
+        (
+            statement("X", &["xray:PutTraceSegments"], &["*"]),
+            "without tracing_mode Active",
+        ),
+        (
+            statement(
+                "K",
+                &["kms:Decrypt"],
+                &["arn:aws:kms:xx-test-1:123456789012:key/1"],
+            ),
+            "without a customer key",
+        ),
+        (
+            statement("M", &["dynamodb:PutItem", "sqs:SendMessage"], &["*"]),
+            "mixes actions",
+        ),
+        (not_action, "NotAction"),
+    ];
+    for (extra, expected) in bad {
+        let mut statements = good.clone();
+        let sid = extra.sid.clone();
+        statements.push(extra);
+        let problems = check_statements(&statements, &own);
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "{sid}: expected {expected:?} in {problems:?}"
+        );
+    }
+    // A missing statement is a broken function, and says so.
+    let problems = check_statements(&good[..2], &own);
+    assert!(
+        problems.iter().any(|p| p.contains("no Queue statement")),
+        "{problems:?}"
+    );
+}
