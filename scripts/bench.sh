@@ -39,6 +39,27 @@ python="$(${PYTHON:-python3} -c 'import sys; print(sys.executable)')"
 "$python" -c 'import awslambdaric, boto3' 2>/dev/null ||
   die "$python lacks awslambdaric or boto3: run 'make tools'"
 
+# A snapshot of the package, taken when it is whole: a build running meanwhile (another
+# checkout's `make build`) must neither change what is measured nor find our running
+# bootstrap in its way ("Text file busy").
+mkdir -p "$out/package"
+check_package='
+import os, sys, zipfile
+archive, binary = sys.argv[1:]
+with zipfile.ZipFile(archive) as z:
+    whole = z.testzip() is None and z.getinfo("bootstrap").file_size == os.path.getsize(binary)
+sys.exit(0 if whole else 1)'
+for attempt in 1 2 3 4 5 6; do
+  cp "$lambda_dir/bootstrap" "$out/package/bootstrap.new"
+  cp "$lambda_dir/bootstrap.zip" "$out/package/bootstrap.zip"
+  if "$python" -c "$check_package" "$out/package/bootstrap.zip" "$out/package/bootstrap.new" 2>/dev/null; then
+    mv "$out/package/bootstrap.new" "$out/package/bootstrap"
+    break
+  fi
+  [[ "$attempt" -lt 6 ]] || die "$lambda_dir/bootstrap.zip does not hold $lambda_dir/bootstrap: run 'make build' again"
+  sleep 5
+done
+
 # The recipe's task root and package: handler.py alone (the Python runtime provides boto3).
 mkdir -p "$out/python-recipe"
 cp "$baseline_src/handler.py" "$out/python-recipe/handler.py"
@@ -51,7 +72,9 @@ names = ["boto3", "botocore", "awslambdaric", "moto"]
 print(", ".join([f"Python {platform.python_version()}"] + [f"{n} {m.version(n)}" for n in names]))
 EOF
 )"
-versions="$versions, $(rustc --version | cut -d' ' -f1-2), cargo-lambda $(cargo lambda --version 2>/dev/null | awk '{print $2}'), driver built with the $BENCH_PROFILE profile"
+rust_version="$(rustc --version 2>/dev/null | cut -d' ' -f1-2 || true)"
+lambda_version="$(cargo lambda --version 2>/dev/null | awk '{print $2}' || true)"
+versions="$versions, $rust_version, cargo-lambda $lambda_version, driver built with the $BENCH_PROFILE profile"
 
 profile_flag=()
 [[ "$BENCH_PROFILE" == dev ]] || profile_flag=(--profile "$BENCH_PROFILE")
@@ -61,8 +84,8 @@ target_dir="$(cargo metadata --format-version 1 --no-deps | "$python" -c 'import
 profile_dir="$BENCH_PROFILE"; [[ "$BENCH_PROFILE" == dev ]] && profile_dir=debug
 
 PYTHON="$python" "$target_dir/$profile_dir/bench" \
-  --bootstrap "$lambda_dir/bootstrap" \
-  --package "$lambda_dir/bootstrap.zip" \
+  --bootstrap "$out/package/bootstrap" \
+  --package "$out/package/bootstrap.zip" \
   --baseline-dir "$out/python-recipe" \
   --baseline-package "$out/python-recipe.zip" \
   --events "$events" \

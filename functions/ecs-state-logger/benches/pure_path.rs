@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ecs_state_logger::capacity::WriteCost;
+use ecs_state_logger::capacity::{WriteCost, item_size};
 use ecs_state_logger::dynamodb::to_attributes;
 use ecs_state_logger::event::parse;
 use ecs_state_logger::record::build;
@@ -186,9 +186,7 @@ fn benches(c: &mut Criterion) {
             .ok()
             .and_then(|parsed| build(&parsed, RETENTION_DAYS).ok())
             .and_then(|record| record.to_item().ok());
-        let item_bytes = item
-            .as_ref()
-            .map_or(0, |item| ecs_state_logger::capacity::item_size(item));
+        let item_bytes = item.as_ref().map_or(0, item_size);
         println!(
             "{name}: event {} bytes of JSON, item {item_bytes} bytes",
             event.to_string().len()
