@@ -14,22 +14,21 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
 use ecs_state_logger::{event, record};
 use futures_util::StreamExt;
 use harness::local_env::{self, LocalEnvironment, repo_root};
 use harness::synthetic::{self, SplitMix64};
-use harness::{
-    FunctionCommand, FunctionProcess, MotoServer, RetryPolicy, RuntimeApi, RuntimeApiConfig,
-    SqsDestination, Terraform,
+use harness::testkit::{
+    self, LambdaUnderTest, RETENTION_DAYS, TargetedApply, built_lambda, dynamodb_client,
+    local_vars, logger_module, table_module,
 };
+use harness::{MotoServer, RetryPolicy, RuntimeApiConfig, SqsDestination};
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -37,39 +36,12 @@ use tokio::task::{JoinHandle, JoinSet};
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
-const RETENTION_DAYS: u32 = 14;
-
-fn built(file: &str) -> Result<PathBuf, String> {
-    let path = repo_root()
-        .join("target/lambda/ecs-state-logger")
-        .join(file);
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(format!(
-            "{} is missing: run `make build` first",
-            path.display()
-        ))
-    }
-}
-
-/// Removes a Terraform workspace's state when the test ends: the resources lived in the
-/// test's own moto, which is gone by then, so there is nothing to destroy.
-struct ForgetWorkspace(PathBuf);
-
-impl Drop for ForgetWorkspace {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// `environments/local`'s table and failure queues in its primary region, on a moto of its own.
 struct Stack {
     moto: MotoServer,
     env: LocalEnvironment,
     region: String,
-    _terraform: Terraform,
-    _forget: ForgetWorkspace,
+    _applied: TargetedApply,
 }
 
 impl Stack {
@@ -77,57 +49,27 @@ impl Stack {
         let env = local_env::local()?;
         let region = env.primary_region.clone();
         let moto = MotoServer::options().recording(recording).start().await?;
-        let mut terraform = Terraform::new(repo_root().join("environments/local"))?;
-        let mirror = Path::new("/opt/tf-plugins");
-        if std::env::var_os("TF_PLUGIN_DIR").is_none_or(|dir| dir.is_empty()) && mirror.is_dir() {
-            // The machine's provider mirror, as the Makefile picks it when TF_PLUGIN_DIR is unset.
-            let config = terraform.data_dir().join("terraformrc-mirror");
-            std::fs::write(&config, harness::terraform::cli_config(Some(mirror)))?;
-            terraform = terraform.env("TF_CLI_CONFIG_FILE", config);
-        }
-        terraform.init().await?;
-        let forget = ForgetWorkspace(
-            terraform
-                .env_dir()
-                .join("terraform.tfstate.d")
-                .join(terraform.workspace()),
-        );
-        let mut vars = json!({"aws_endpoint_url": moto.endpoint(), "architecture": "x86_64"});
-        if let Ok(package) = built("bootstrap.zip") {
-            vars["package_path"] = json!(package.display().to_string());
-        }
-        let var_file = terraform.data_dir().join("redrive.tfvars.json");
-        std::fs::write(&var_file, vars.to_string())?;
-        let module = region.replace('-', "_");
-        terraform
-            .run([
-                "apply".to_owned(),
-                "-input=false".to_owned(),
-                "-no-color".to_owned(),
-                "-auto-approve".to_owned(),
-                format!("-var-file={}", var_file.display()),
-                format!("-target=module.table_{module}"),
-                format!("-target=module.logger_{module}.aws_sqs_queue.failed_events"),
-                format!("-target=module.logger_{module}.aws_sqs_queue.delivery_dlq"),
-            ])
-            .await?;
+        let package = built_lambda("bootstrap.zip").ok();
+        let logger = logger_module(&region);
+        let applied = TargetedApply::local(
+            &local_vars(&moto.endpoint(), package.as_deref()),
+            &[
+                table_module(&region),
+                format!("{logger}.aws_sqs_queue.failed_events"),
+                format!("{logger}.aws_sqs_queue.delivery_dlq"),
+            ],
+        )
+        .await?;
         Ok(Stack {
             moto,
             env,
             region,
-            _terraform: terraform,
-            _forget: forget,
+            _applied: applied,
         })
     }
 
     fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(self.region.clone()))
-            .endpoint_url(self.moto.endpoint())
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-            .build();
-        aws_sdk_dynamodb::Client::from_conf(config)
+        dynamodb_client(&self.moto.endpoint(), &self.region)
     }
 
     fn sqs(&self) -> aws_sdk_sqs::Client {
@@ -178,23 +120,7 @@ impl Stack {
     }
 
     async fn item_count(&self) -> TestResult<usize> {
-        let client = self.dynamodb();
-        let mut count = 0;
-        let mut start = None;
-        loop {
-            let page = client
-                .scan()
-                .table_name(&self.env.name)
-                .select(aws_sdk_dynamodb::types::Select::Count)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await?;
-            count += usize::try_from(page.count())?;
-            match page.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(count),
-            }
-        }
+        Ok(testkit::item_count(&self.dynamodb(), &self.env.name).await?)
     }
 
     /// The built `ecs-audit redrive` against this moto, for the local environment's primary
@@ -355,7 +281,7 @@ async fn an_outage_ends_in_the_failure_queue_and_redrive_records_every_event_exa
     const EVENTS: usize = 400;
     const PROCESSES: usize = 4;
     let began = Instant::now();
-    let bootstrap = built("bootstrap")?;
+    built_lambda("bootstrap")?;
     let mut stack = Stack::start(true).await?;
     let queue_url = stack.queue_url("failed-events").await?;
 
@@ -363,27 +289,19 @@ async fn an_outage_ends_in_the_failure_queue_and_redrive_records_every_event_exa
     // retries (2) with the on-failure destination on the failure queue, through another
     let function_relay = Relay::start(stack.moto.port(), WhileCut::Refuse).await?;
     let destination_relay = Relay::start(stack.moto.port(), WhileCut::Hold).await?;
-    let api = Arc::new(
-        RuntimeApi::start_with(RuntimeApiConfig {
+    let lambda = LambdaUnderTest::start_processes(
+        RuntimeApiConfig {
             region: stack.region.clone(),
             timeout: Duration::from_secs(30),
             queue_timeout: Some(Duration::from_secs(120)),
             ..RuntimeApiConfig::default()
-        })
-        .await?,
-    );
-    let processes: Vec<FunctionProcess> = (0..PROCESSES)
-        .map(|_| {
-            FunctionCommand::new(&bootstrap)
-                .env("TABLE_NAME", &stack.env.name)
-                .env("RETENTION_DAYS", RETENTION_DAYS.to_string())
-                .env("AWS_ENDPOINT_URL", function_relay.endpoint())
-                .spawn(&api)
-        })
-        .collect::<Result<_, _>>()?;
-    api.wait_first_poll(Duration::from_secs(10))
-        .await
-        .ok_or("the bootstrap never polled")?;
+        },
+        PROCESSES,
+        &stack.env.name,
+        &function_relay.endpoint(),
+    )
+    .await?;
+    let (api, processes) = (Arc::clone(lambda.api()), lambda.processes());
     let policy = RetryPolicy::with_destination(SqsDestination::local(
         &destination_relay.endpoint(),
         &stack.region,
@@ -452,7 +370,7 @@ async fn an_outage_ends_in_the_failure_queue_and_redrive_records_every_event_exa
         !failed.is_empty(),
         "the outage failed no event: nothing to redrive"
     );
-    for process in &processes {
+    for process in processes {
         assert!(process.is_running(), "{}", process.log_tail(20));
     }
     let written_before = stack.item_count().await?;

@@ -19,9 +19,6 @@ use chrono::{Duration as Minutes, SecondsFormat};
 use ecs_audit::report::{
     FAILED_COLOUR, FAILURE_ROW_COLOUR, INTERRUPTED_COLOUR, OK_COLOUR, RUNNING_COLOUR,
 };
-use ecs_state_logger::Config;
-use ecs_state_logger::dynamodb::DynamoDbStore;
-use ecs_state_logger::handler::record_event;
 use serde_json::{Value, json};
 use support::*;
 
@@ -240,17 +237,7 @@ async fn record_extra_events(stack: &Stack) -> TestResult {
                    "containers": [{"name": "<b>app</b>", "lastStatus": "STOPPED"}]}),
         ),
     ];
-    let store = DynamoDbStore::new(stack.client(region), stack.env.name.clone());
-    let config = Config {
-        table_name: stack.env.name.clone(),
-        retention_days: 14,
-    };
-    for event in &events {
-        record_event(&store, &config, event)
-            .await
-            .map_err(|error| format!("seeding {region}: {error}"))?;
-    }
-    Ok(())
+    stack.record(region, &events).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

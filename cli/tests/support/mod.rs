@@ -3,15 +3,16 @@
 //! handler's real write path, and a runner for the built `ecs-audit` binary.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use ecs_state_logger::Config;
 use ecs_state_logger::dynamodb::DynamoDbStore;
 use ecs_state_logger::handler::record_event;
+pub use harness::local_env::repo_root;
 use harness::local_env::{self, LocalEnvironment};
+use harness::testkit::{self, RETENTION_DAYS, dynamodb_client};
 use harness::{MotoServer, Terraform};
 use serde_json::{Value, json};
 
@@ -37,13 +38,6 @@ pub const FIRST_REGION_FAILURES: usize = 4;
 pub const WEB_EVENTS: usize = 10;
 pub const SECOND_REGION_EVENTS: usize = 3;
 pub const SECOND_REGION_FAILURES: usize = 1;
-
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from(".."))
-}
 
 /// The local environment: table name and (at least two) regions.
 pub fn local() -> TestResult<LocalEnvironment> {
@@ -140,15 +134,7 @@ impl Stack {
         let root = tempfile::Builder::new().prefix("ecs-audit-tf-").tempdir()?;
         let module = repo_root().join("modules/audit-table");
         std::fs::write(root.path().join("main.tf"), root_module(&module))?;
-        let mut terraform = Terraform::new(root.path())?;
-        let plugin_dir = std::env::var_os("TF_PLUGIN_DIR").filter(|dir| !dir.is_empty());
-        let mirror = Path::new("/opt/tf-plugins");
-        if plugin_dir.is_none() && mirror.is_dir() {
-            // The machine's provider mirror, as the Makefile picks it when TF_PLUGIN_DIR is unset.
-            let config = root.path().join("terraformrc");
-            std::fs::write(&config, harness::terraform::cli_config(Some(mirror)))?;
-            terraform = terraform.env("TF_CLI_CONFIG_FILE", config);
-        }
+        let terraform = testkit::terraform(root.path())?;
         terraform.init().await?;
         terraform
             .apply(&json!({
@@ -178,13 +164,23 @@ impl Stack {
     }
 
     pub fn client(&self, region: &str) -> aws_sdk_dynamodb::Client {
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region.to_string()))
-            .endpoint_url(self.moto.endpoint())
-            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-            .build();
-        aws_sdk_dynamodb::Client::from_conf(config)
+        dynamodb_client(&self.moto.endpoint(), region)
+    }
+
+    /// Writes `events` to `region`'s table through the handler's own write path
+    /// (`record_event` with the DynamoDB store), in the order given.
+    pub async fn record(&self, region: &str, events: &[Value]) -> TestResult {
+        let store = DynamoDbStore::new(self.client(region), self.env.name.clone());
+        let config = Config {
+            table_name: self.env.name.clone(),
+            retention_days: RETENTION_DAYS,
+        };
+        for event in events {
+            record_event(&store, &config, event)
+                .await
+                .map_err(|error| format!("seeding {region}: {error}"))?;
+        }
+        Ok(())
     }
 
     /// `minutes` before the scenario's now, as ECS writes times.
@@ -196,25 +192,13 @@ impl Stack {
         format!("arn:aws:ecs:{region}:{ACCOUNT}:task/{CLUSTER}/{id}")
     }
 
-    /// Writes every event through the handler's own write path (`record_event` with the
-    /// DynamoDB store), deliveries out of order and duplicated as EventBridge may send them.
+    /// Writes every event through the handler's own write path, deliveries out of order and
+    /// duplicated as EventBridge may send them.
     async fn seed(&self) -> TestResult {
-        for (region, events) in [
-            (self.first_region(), self.first_region_events()),
-            (self.second_region(), self.second_region_events()),
-        ] {
-            let store = DynamoDbStore::new(self.client(region), self.env.name.clone());
-            let config = Config {
-                table_name: self.env.name.clone(),
-                retention_days: 14,
-            };
-            for event in &events {
-                record_event(&store, &config, event)
-                    .await
-                    .map_err(|error| format!("seeding {region}: {error}"))?;
-            }
-        }
-        Ok(())
+        self.record(self.first_region(), &self.first_region_events())
+            .await?;
+        self.record(self.second_region(), &self.second_region_events())
+            .await
     }
 
     fn first_region_events(&self) -> Vec<Value> {

@@ -78,6 +78,10 @@ pub enum Error {
     #[error("function process `{program}`: {message}")]
     Function { program: String, message: String },
 
+    /// A call to the local AWS API (through the SDK or the `aws` CLI) failed.
+    #[error("{what}: {message}")]
+    Aws { what: String, message: String },
+
     /// Sending an on-failure destination record to SQS failed.
     #[error("sending the on-failure record to {queue_url}: {message}")]
     Destination { queue_url: String, message: String },

@@ -9,7 +9,9 @@
 //! - [`MotoServer`]: the local AWS API, with pause/resume, kill/restart (state kept) and reset;
 //! - [`Terraform`]: a Terraform root driven in a private data dir and workspace;
 //! - [`events`]: loading event files for replays;
-//! - [`synthetic`]: a deterministic, seeded stream of ECS events for benchmarks.
+//! - [`synthetic`]: a deterministic, seeded stream of ECS events for benchmarks;
+//! - [`testkit`]: what the black-box tests share (the built package, a targeted apply of
+//!   `environments/local`, clients for moto, the built `bootstrap` under a Runtime API).
 
 pub mod async_invoke;
 pub mod error;
@@ -21,6 +23,7 @@ pub mod moto;
 pub mod runtime_api;
 pub mod synthetic;
 pub mod terraform;
+pub mod testkit;
 
 pub use async_invoke::{AsyncInvocation, RetryPolicy, SqsDestination, failure_record};
 pub use error::{Error, Result};

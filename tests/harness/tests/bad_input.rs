@@ -5,25 +5,23 @@
 //! table holds the recorded items and nothing else. Needs `make build` first.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
 use bytes::Bytes;
 use ecs_state_logger::dynamodb::from_attributes;
 use ecs_state_logger::error::UNKNOWN_EVENT_ID;
 use ecs_state_logger::record::{PARTITION_KEY, SORT_KEY};
 use ecs_state_logger::{event, record};
-use harness::local_env::{self, repo_root};
+use harness::local_env::repo_root;
 use harness::runtime_api::new_request_id;
-use harness::{FunctionCommand, Invocation, MotoServer, RuntimeApi, RuntimeApiConfig, Terraform};
+use harness::testkit::{LambdaUnderTest, LocalTable, RETENTION_DAYS, item_keys};
+use harness::{Invocation, RuntimeApiConfig};
 use serde_json::{Map, Value, json};
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
-const RETENTION_DAYS: u32 = 14;
 /// The error type the Rust runtime reports for a payload that is not JSON (the handler never
 /// sees those bytes): `type_name_of_val` of a reference to its `DeserializeError`.
 const NOT_JSON_ERROR_TYPE: &str = "&lambda_runtime::deserializer::DeserializeError";
@@ -33,80 +31,6 @@ const NOT_JSON_ERROR_TYPE: &str = "&lambda_runtime::deserializer::DeserializeErr
 /// the process records the event before them. Lambda refuses an invocation whose payload is
 /// not JSON, so no such payload reaches a deployed function.
 const RUNTIME_READS_LEADING_VALUE: &[&str] = &["json-trailing-garbage.json"];
-
-fn built(file: &str) -> Result<PathBuf, String> {
-    let path = repo_root()
-        .join("target/lambda/ecs-state-logger")
-        .join(file);
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(format!(
-            "{} is missing: run `make build` first",
-            path.display()
-        ))
-    }
-}
-
-/// Removes the Terraform workspace's state when the test ends: its resources lived in the
-/// test's own moto, gone by then, so there is nothing to destroy.
-struct ForgetWorkspace(PathBuf);
-
-impl Drop for ForgetWorkspace {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Applies only `environments/local`'s table of `region` to the moto at `endpoint`.
-async fn apply_table(endpoint: &str, region: &str) -> TestResult<(Terraform, ForgetWorkspace)> {
-    let mut terraform = Terraform::new(repo_root().join("environments/local"))?;
-    let mirror = Path::new("/opt/tf-plugins");
-    if std::env::var_os("TF_PLUGIN_DIR").is_none_or(|dir| dir.is_empty()) && mirror.is_dir() {
-        // The machine's provider mirror, as the Makefile picks it when TF_PLUGIN_DIR is unset.
-        let config = terraform.data_dir().join("terraformrc-mirror");
-        std::fs::write(&config, harness::terraform::cli_config(Some(mirror)))?;
-        terraform = terraform.env("TF_CLI_CONFIG_FILE", config);
-    }
-    terraform.init().await?;
-    let forget = ForgetWorkspace(
-        terraform
-            .env_dir()
-            .join("terraform.tfstate.d")
-            .join(terraform.workspace()),
-    );
-    let var_file = terraform.data_dir().join("bad-input.tfvars.json");
-    std::fs::write(
-        &var_file,
-        json!({
-            "aws_endpoint_url": endpoint,
-            "architecture": "x86_64",
-            "package_path": built("bootstrap.zip")?.display().to_string(),
-        })
-        .to_string(),
-    )?;
-    terraform
-        .run([
-            "apply".to_owned(),
-            "-input=false".to_owned(),
-            "-no-color".to_owned(),
-            "-auto-approve".to_owned(),
-            format!("-var-file={}", var_file.display()),
-            format!("-target=module.table_{}", region.replace('-', "_")),
-        ])
-        .await?;
-    Ok((terraform, forget))
-}
-
-fn dynamodb(endpoint: &str, region: &str) -> Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region.to_owned()))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .build();
-    Client::from_conf(config)
-}
 
 /// What the corpus expects of one input.
 #[derive(Debug)]
@@ -301,13 +225,9 @@ async fn check(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_hostile_input_is_refused_clearly_or_recorded_whole_by_the_built_bootstrap()
 -> TestResult {
-    let bootstrap = built("bootstrap")?;
-    let env = local_env::local()?;
+    let table = LocalTable::apply().await?;
+    let (env, client, endpoint) = (&table.env, &table.client, table.moto.endpoint());
     let region = env.primary_region.clone();
-    let moto = MotoServer::options().recording(false).start().await?;
-    let endpoint = moto.endpoint();
-    let (_terraform, _forget) = apply_table(&endpoint, &region).await?;
-    let client = dynamodb(&endpoint, &region);
     let cases = corpus()?;
     let rejected = cases
         .iter()
@@ -320,20 +240,17 @@ async fn every_hostile_input_is_refused_clearly_or_recorded_whole_by_the_built_b
     );
 
     // GIVEN the shipped bootstrap over the Runtime API
-    let api = RuntimeApi::start_with(RuntimeApiConfig {
-        region: region.clone(),
-        timeout: Duration::from_secs(20),
-        ..RuntimeApiConfig::default()
-    })
+    let lambda = LambdaUnderTest::start(
+        RuntimeApiConfig {
+            region: region.clone(),
+            timeout: Duration::from_secs(20),
+            ..RuntimeApiConfig::default()
+        },
+        &env.name,
+        &endpoint,
+    )
     .await?;
-    let process = FunctionCommand::new(&bootstrap)
-        .env("TABLE_NAME", &env.name)
-        .env("RETENTION_DAYS", RETENTION_DAYS.to_string())
-        .env("AWS_ENDPOINT_URL", &endpoint)
-        .spawn(&api)?;
-    api.wait_first_poll(Duration::from_secs(10))
-        .await
-        .ok_or_else(|| format!("the bootstrap never polled:\n{}", process.log_tail(20)))?;
+    let (api, process) = (lambda.api(), lambda.process());
 
     // WHEN every input is delivered as it is, byte for byte, twice
     let mut recorded = BTreeMap::new();
@@ -352,7 +269,7 @@ async fn every_hostile_input_is_refused_clearly_or_recorded_whole_by_the_built_b
                         Err(format!("again: answered {response}, expected duplicate"))
                     }
                 }
-                _ => check(&client, &env.name, bytes, expected, &invocation).await,
+                _ => check(client, &env.name, bytes, expected, &invocation).await,
             };
             match result {
                 Ok(Some(key)) => {
@@ -376,29 +293,8 @@ async fn every_hostile_input_is_refused_clearly_or_recorded_whole_by_the_built_b
     assert!(api.init_errors().is_empty(), "{:?}", api.init_errors());
 
     // AND the table holds the recorded inputs' items and nothing else: no half-items
-    let mut stored = BTreeSet::new();
-    let mut start = None;
-    loop {
-        let page = client
-            .scan()
-            .table_name(&env.name)
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await?;
-        for item in page.items() {
-            let text = |name: &str| {
-                item.get(name)
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default()
-            };
-            stored.insert((text(PARTITION_KEY), text(SORT_KEY)));
-        }
-        match page.last_evaluated_key {
-            Some(key) if !key.is_empty() => start = Some(key),
-            _ => break,
-        }
-    }
+    let stored: BTreeSet<(String, String)> =
+        item_keys(client, &env.name).await?.into_iter().collect();
     let recorded_keys: BTreeSet<(String, String)> = recorded.keys().cloned().collect();
     assert_eq!(stored, recorded_keys);
     assert_eq!(recorded.len(), cases.len() - rejected);

@@ -3,25 +3,13 @@
 //! apply would wait forever). Plus deletion protection, applied for real to one table.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 use harness::local_env::{self, repo_root};
+use harness::testkit::{built_lambda, local_vars};
 use harness::{MotoServer, Terraform};
 use serde_json::{Value, json};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn package() -> Result<PathBuf, String> {
-    let path = repo_root().join("target/lambda/ecs-state-logger/bootstrap.zip");
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(format!(
-            "{} is missing: run `make build` first",
-            path.display()
-        ))
-    }
-}
 
 /// Planned resources of `kind`, by the module they belong to.
 fn planned<'a>(plan: &'a Value, kind: &str) -> BTreeMap<String, &'a Value> {
@@ -59,14 +47,9 @@ async fn plan(
     let moto = MotoServer::start().await?;
     let terraform = Terraform::new(repo_root().join("environments/local"))?;
     terraform.init().await?;
-    let plan = terraform
-        .plan_json(&json!({
-            "aws_endpoint_url": moto.endpoint(),
-            "architecture": "x86_64",
-            "package_path": package()?.display().to_string(),
-            "global_table": global_table,
-        }))
-        .await?;
+    let mut vars = local_vars(&moto.endpoint(), Some(&built_lambda("bootstrap.zip")?));
+    vars["global_table"] = json!(global_table);
+    let plan = terraform.plan_json(&vars).await?;
     terraform.cleanup().await?;
     Ok((plan, env))
 }

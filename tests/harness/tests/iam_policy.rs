@@ -15,25 +15,13 @@
 //! Needs `make build` first (the plan hashes the package).
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
+use harness::MotoServer;
 use harness::local_env::{self, LocalEnvironment, repo_root};
-use harness::{MotoServer, Terraform};
+use harness::testkit::{self, TargetedApply, aws_cli, built_lambda, local_vars, logger_module};
 use serde_json::{Value, json};
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
-
-fn package() -> Result<PathBuf, String> {
-    let path = repo_root().join("target/lambda/ecs-state-logger/bootstrap.zip");
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(format!(
-            "{} is missing: run `make build` first",
-            path.display()
-        ))
-    }
-}
 
 // ---------------------------------------------------------------------------- the rule
 
@@ -264,10 +252,6 @@ fn is_set(value: &Value) -> bool {
 
 fn references(expression: &Value) -> BTreeSet<String> {
     strings(&expression["references"]).into_iter().collect()
-}
-
-fn module_address(region: &str) -> String {
-    format!("module.logger_{}", region.replace('-', "_"))
 }
 
 /// The logger module's configuration (shared by every region's call).
@@ -514,31 +498,15 @@ const OTHER_GRANTS: &[&str] = &[
 async fn plan(vars: Value) -> TestResult<(Value, LocalEnvironment)> {
     let env = local_env::local()?;
     let moto = MotoServer::options().recording(false).start().await?;
-    let terraform = terraform(&repo_root().join("environments/local"))?;
+    let terraform = testkit::terraform(repo_root().join("environments/local"))?;
     terraform.init().await?;
-    let mut all = json!({
-        "aws_endpoint_url": moto.endpoint(),
-        "architecture": "x86_64",
-        "package_path": package()?.display().to_string(),
-    });
+    let mut all = local_vars(&moto.endpoint(), Some(&built_lambda("bootstrap.zip")?));
     if let (Some(all), Some(extra)) = (all.as_object_mut(), vars.as_object()) {
         all.extend(extra.clone());
     }
     let plan = terraform.plan_json(&all).await;
     terraform.cleanup().await?;
     Ok((plan?, env))
-}
-
-fn terraform(dir: &Path) -> TestResult<Terraform> {
-    let mut terraform = Terraform::new(dir)?;
-    let mirror = Path::new("/opt/tf-plugins");
-    if std::env::var_os("TF_PLUGIN_DIR").is_none_or(|dir| dir.is_empty()) && mirror.is_dir() {
-        // The machine's provider mirror, as the Makefile picks it when TF_PLUGIN_DIR is unset.
-        let config = terraform.data_dir().join("terraformrc-mirror");
-        std::fs::write(&config, harness::terraform::cli_config(Some(mirror)))?;
-        terraform = terraform.env("TF_CLI_CONFIG_FILE", config);
-    }
-    Ok(terraform)
 }
 
 /// Checks every function of the plan; `kms_key` gives a region's customer key, if any.
@@ -561,7 +529,7 @@ fn check_plan(
                 .to_owned()
         })
         .collect();
-    let loggers: BTreeSet<String> = env.regions.iter().map(|r| module_address(r)).collect();
+    let loggers: BTreeSet<String> = env.regions.iter().map(|r| logger_module(r)).collect();
     if functions != loggers {
         problems.push(format!(
             "functions in {functions:?}, expected one per region {loggers:?}"
@@ -573,7 +541,7 @@ fn check_plan(
         }
     }
     for region in &env.regions {
-        let module = module_address(region);
+        let module = logger_module(region);
         let own = Own {
             region: region.clone(),
             name: env.name.clone(),
@@ -626,48 +594,6 @@ async fn tracing_and_a_customer_key_add_only_their_own_statements() -> TestResul
 
 // ---------------------------------------------------------------------------- the applied policy
 
-/// Removes the Terraform workspace's state when the test ends: its resources lived in the
-/// test's own moto, gone by then, so there is nothing to destroy.
-struct ForgetWorkspace(PathBuf);
-
-impl Drop for ForgetWorkspace {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The `aws` CLI against moto (there is no IAM SDK crate in the workspace).
-fn aws_cli(endpoint: &str, region: &str, args: &[&str]) -> Result<Value, String> {
-    let output = std::process::Command::new("aws")
-        .args([
-            "--endpoint-url",
-            endpoint,
-            "--region",
-            region,
-            "--output",
-            "json",
-        ])
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_PAGER", "")
-        .output()
-        .map_err(|e| {
-            format!(
-                "running aws {}: {e} (pip install -r tests/requirements.txt)",
-                args.join(" ")
-            )
-        })?;
-    if !output.status.success() {
-        return Err(format!(
-            "aws {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    serde_json::from_slice(&output.stdout).map_err(|e| format!("aws {}: {e}", args.join(" ")))
-}
-
 /// An IAM policy document's statements.
 fn document_statements(document: &Value) -> Vec<Statement> {
     let list = match &document["Statement"] {
@@ -705,38 +631,16 @@ async fn the_applied_role_policy_names_only_the_functions_own_resources() -> Tes
     let endpoint = moto.endpoint();
 
     // GIVEN every region's role and policy applied (with what they refer to)
-    let terraform = terraform(&repo_root().join("environments/local"))?;
-    terraform.init().await?;
-    let _forget = ForgetWorkspace(
-        terraform
-            .env_dir()
-            .join("terraform.tfstate.d")
-            .join(terraform.workspace()),
-    );
-    let var_file = terraform.data_dir().join("iam.tfvars.json");
-    std::fs::write(
-        &var_file,
-        json!({
-            "aws_endpoint_url": endpoint,
-            "architecture": "x86_64",
-            "package_path": package()?.display().to_string(),
-        })
-        .to_string(),
-    )?;
-    let mut args = vec![
-        "apply".to_owned(),
-        "-input=false".to_owned(),
-        "-no-color".to_owned(),
-        "-auto-approve".to_owned(),
-        format!("-var-file={}", var_file.display()),
-    ];
-    for region in &env.regions {
-        args.push(format!(
-            "-target={}.aws_iam_role_policy.this",
-            module_address(region)
-        ));
-    }
-    terraform.run(args).await?;
+    let policies: Vec<String> = env
+        .regions
+        .iter()
+        .map(|region| format!("{}.aws_iam_role_policy.this", logger_module(region)))
+        .collect();
+    let _applied = TargetedApply::local(
+        &local_vars(&endpoint, Some(&built_lambda("bootstrap.zip")?)),
+        &policies,
+    )
+    .await?;
 
     // THEN each role has exactly the one inline policy, and it names only its own resources
     let mut problems = Vec::new();

@@ -4,85 +4,22 @@
 //! nothing behind. Needs `make build` first (`make test` does it).
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{AttributeValue, ProjectionType};
 use ecs_state_logger::record::{INDEXES, PARTITION_KEY, Projection, SORT_KEY, TTL_ATTRIBUTE};
 use harness::local_env::{self, LocalEnvironment, repo_root};
-use harness::{
-    FunctionCommand, FunctionProcess, Invocation, MotoServer, RuntimeApi, RuntimeApiConfig,
-    Terraform,
+use harness::testkit::{
+    LambdaUnderTest, aws_cli, built_lambda, dynamodb_client, item_count, local_vars,
 };
+use harness::{MotoServer, RuntimeApiConfig, Terraform};
 use serde_json::{Value, json};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-fn lambda_dir() -> PathBuf {
-    repo_root().join("target/lambda/ecs-state-logger")
-}
-
-fn built(file: &str) -> Result<PathBuf, String> {
-    let path = lambda_dir().join(file);
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(format!(
-            "{} is missing: run `make build` first",
-            path.display()
-        ))
-    }
-}
-
-fn dynamodb(endpoint: &str, region: &str) -> Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region.to_owned()))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .build();
-    Client::from_conf(config)
-}
-
-/// The `aws` CLI against moto, for the resource kinds the tests have no SDK crate for.
-fn aws_cli(endpoint: &str, region: &str, args: &[&str]) -> Result<Value, String> {
-    let output = std::process::Command::new("aws")
-        .args([
-            "--endpoint-url",
-            endpoint,
-            "--region",
-            region,
-            "--output",
-            "json",
-        ])
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_PAGER", "")
-        .output()
-        .map_err(|e| {
-            format!(
-                "running aws {}: {e} (pip install -r tests/requirements.txt)",
-                args.join(" ")
-            )
-        })?;
-    if !output.status.success() {
-        return Err(format!(
-            "aws {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    if output.stdout.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Null);
-    }
-    serde_json::from_slice(&output.stdout).map_err(|e| format!("aws {}: {e}", args.join(" ")))
-}
-
 /// What the environment created in one region, by the names it gave them.
-fn inventory(endpoint: &str, region: &str, name: &str) -> Result<BTreeSet<String>, String> {
+fn inventory(endpoint: &str, region: &str, name: &str) -> harness::Result<BTreeSet<String>> {
     let mut found = BTreeSet::new();
     let tables = aws_cli(endpoint, region, &["dynamodb", "list-tables"])?;
     for table in tables["TableNames"].as_array().into_iter().flatten() {
@@ -142,54 +79,21 @@ fn inventory(endpoint: &str, region: &str, name: &str) -> Result<BTreeSet<String
 }
 
 /// One region's logger: a Runtime API and the shipped `bootstrap` polling it.
-struct RegionalFunction {
-    api: RuntimeApi,
-    process: FunctionProcess,
-}
-
-impl RegionalFunction {
-    async fn start(
-        endpoint: &str,
-        region: &str,
-        table: &str,
-    ) -> Result<Self, Box<dyn std::error::Error>> {
-        let api = RuntimeApi::start_with(RuntimeApiConfig {
+async fn regional_function(
+    endpoint: &str,
+    region: &str,
+    table: &str,
+) -> harness::Result<LambdaUnderTest> {
+    LambdaUnderTest::start(
+        RuntimeApiConfig {
             region: region.to_owned(),
             timeout: Duration::from_secs(20),
             ..RuntimeApiConfig::default()
-        })
-        .await?;
-        let process = FunctionCommand::new(built("bootstrap")?)
-            .env("TABLE_NAME", table)
-            .env("RETENTION_DAYS", "14")
-            .env("AWS_ENDPOINT_URL", endpoint)
-            .spawn(&api)?;
-        api.wait_first_poll(Duration::from_secs(10))
-            .await
-            .ok_or_else(|| format!("bootstrap never polled:\n{}", process.log_tail(20)))?;
-        Ok(RegionalFunction { api, process })
-    }
-
-    async fn invoke(&self, event: Value) -> Invocation {
-        self.api.invoke(event).await
-    }
-
-    /// Invokes and returns the outcome (`written`, `duplicate`), failing on an error.
-    async fn record(&self, event: Value) -> Result<String, String> {
-        let id = event["id"].clone();
-        let invocation = self.invoke(event).await;
-        invocation
-            .response()
-            .and_then(|r| r["outcome"].as_str())
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                format!(
-                    "event {id}: {:?}\n{}",
-                    invocation.outcome,
-                    self.process.log_tail(10)
-                )
-            })
-    }
+        },
+        table,
+        endpoint,
+    )
+    .await
 }
 
 fn fixtures() -> Result<Vec<Value>, Box<dyn std::error::Error>> {
@@ -266,16 +170,6 @@ fn string(item: &std::collections::HashMap<String, AttributeValue>, name: &str) 
         .and_then(|v| v.as_s().ok())
         .cloned()
         .unwrap_or_default()
-}
-
-async fn item_count(client: &Client, table: &str) -> Result<i32, Box<dyn std::error::Error>> {
-    Ok(client
-        .scan()
-        .table_name(table)
-        .select(aws_sdk_dynamodb::types::Select::Count)
-        .send()
-        .await?
-        .count())
 }
 
 async fn assert_table_matches_the_record_schema(client: &Client, table: &str) -> TestResult {
@@ -359,7 +253,7 @@ async fn assert_table_matches_the_record_schema(client: &Client, table: &str) ->
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_environment_records_every_event_once_per_region_and_destroys_cleanly() -> TestResult
 {
-    let package = built("bootstrap.zip")?;
+    let package = built_lambda("bootstrap.zip")?;
     let LocalEnvironment { name, regions, .. } = local_env::local()?;
     assert!(
         regions.len() >= 2,
@@ -371,11 +265,7 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
 
     // GIVEN environments/local applied to the local AWS API
     let terraform = Terraform::new(repo_root().join("environments/local"))?;
-    let vars = json!({
-        "aws_endpoint_url": endpoint,
-        "architecture": "x86_64",
-        "package_path": package.display().to_string(),
-    });
+    let vars = local_vars(&endpoint, Some(&package));
     terraform.init().await?;
     terraform.apply(&vars).await?;
     let outputs = terraform.output_json().await?;
@@ -415,7 +305,7 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
             2,
             "{found:?}"
         );
-        let client = dynamodb(&endpoint, region);
+        let client = dynamodb_client(&endpoint, region);
         assert_table_matches_the_record_schema(&client, &name).await?;
         let ttl = client
             .describe_time_to_live()
@@ -462,10 +352,10 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
     }
 
     // WHEN each region's function runs the shipped bootstrap against its own table
-    let home_fn = RegionalFunction::start(&endpoint, &home, &name).await?;
-    let away_fn = RegionalFunction::start(&endpoint, &away, &name).await?;
-    let home_db = dynamodb(&endpoint, &home);
-    let away_db = dynamodb(&endpoint, &away);
+    let home_fn = regional_function(&endpoint, &home, &name).await?;
+    let away_fn = regional_function(&endpoint, &away, &name).await?;
+    let home_db = dynamodb_client(&endpoint, &home);
+    let away_db = dynamodb_client(&endpoint, &away);
 
     // THEN every documented event becomes one item, and a redelivery is a successful no-op
     let events = fixtures()?;
@@ -476,14 +366,14 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
             "written"
         );
     }
-    assert_eq!(item_count(&home_db, &name).await?, events.len() as i32);
+    assert_eq!(item_count(&home_db, &name).await?, events.len());
     for event in events.iter().rev() {
         assert_eq!(
             home_fn.record(in_region(event.clone(), &home)).await?,
             "duplicate"
         );
     }
-    assert_eq!(item_count(&home_db, &name).await?, events.len() as i32);
+    assert_eq!(item_count(&home_db, &name).await?, events.len());
     // AND the other region's table saw none of it
     assert_eq!(item_count(&away_db, &name).await?, 0);
 
@@ -544,7 +434,7 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
     );
     assert_eq!(
         item_count(&home_db, &name).await?,
-        events.len() as i32,
+        events.len(),
         "the away region wrote to the home table"
     );
 
@@ -680,9 +570,9 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
         assert!(message.contains(expected), "{message}");
     }
     assert!(
-        home_fn.process.is_running(),
+        home_fn.process().is_running(),
         "{}",
-        home_fn.process.log_tail(20)
+        home_fn.process().log_tail(20)
     );
 
     // AND a DynamoDB outage is an error for each event meanwhile, and writes resume after it
@@ -703,14 +593,14 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
         during.outcome
     );
     assert!(
-        home_fn.process.is_running(),
+        home_fn.process().is_running(),
         "{}",
-        home_fn.process.log_tail(20)
+        home_fn.process().log_tail(20)
     );
     moto.restart().await?;
     assert_eq!(home_fn.record(late).await?, "written");
-    assert_eq!(item_count(&home_db, &name).await?, events.len() as i32 + 1);
-    let logs = home_fn.process.json_logs()?;
+    assert_eq!(item_count(&home_db, &name).await?, events.len() + 1);
+    let logs = home_fn.process().json_logs()?;
     let outcomes: BTreeSet<&str> = logs
         .iter()
         .filter_map(|l| l["fields"]["outcome"].as_str().or(l["outcome"].as_str()))
