@@ -816,6 +816,11 @@ impl Summary {
     fn python(&self, f: impl Fn(&Run) -> f64) -> f64 {
         median(self.python.iter().map(&f))
     }
+
+    /// The medians of one metric, (Rust, Python).
+    fn both(&self, f: impl Fn(&Run) -> f64) -> (f64, f64) {
+        (self.rust(&f), self.python(&f))
+    }
 }
 
 /// USD for one million events of one implementation on one architecture.
@@ -907,7 +912,7 @@ fn report(bench: &Bench, summary: &Summary, packages: (u64, u64), machine: &Valu
                 ok.map(met).unwrap_or("")
             );
         };
-    let init = (summary.rust(|r| r.init_ms), summary.python(|r| r.init_ms));
+    let init = summary.both(|r| r.init_ms);
     row(
         "init: spawn → first `/next` (ms)",
         init.0,
@@ -916,15 +921,9 @@ fn report(bench: &Bench, summary: &Summary, packages: (u64, u64), machine: &Valu
         "≤ 1/10",
         Some(ratio(init.0, init.1) <= 0.1),
     );
-    let first = (
-        summary.rust(|r| r.first_event_ms),
-        summary.python(|r| r.first_event_ms),
-    );
+    let first = summary.both(|r| r.first_event_ms);
     row("first event (ms)", first.0, first.1, 2, "", None);
-    let warm = (
-        summary.rust(|r| r.warm_median_ms),
-        summary.python(|r| r.warm_median_ms),
-    );
+    let warm = summary.both(|r| r.warm_median_ms);
     row(
         "warm event, median (ms)",
         warm.0,
@@ -933,15 +932,9 @@ fn report(bench: &Bench, summary: &Summary, packages: (u64, u64), machine: &Valu
         "≤ 1/2",
         Some(ratio(warm.0, warm.1) <= 0.5),
     );
-    let p99 = (
-        summary.rust(|r| r.warm_p99_ms),
-        summary.python(|r| r.warm_p99_ms),
-    );
+    let p99 = summary.both(|r| r.warm_p99_ms);
     row("warm event, p99 (ms)", p99.0, p99.1, 3, "", None);
-    let task = (
-        summary.rust(|r| r.warm_task_median_ms),
-        summary.python(|r| r.warm_task_median_ms),
-    );
+    let task = summary.both(|r| r.warm_task_median_ms);
     row(
         "warm task event (both do one PutItem), median (ms)",
         task.0,
@@ -950,10 +943,7 @@ fn report(bench: &Bench, summary: &Summary, packages: (u64, u64), machine: &Valu
         "≤ 1/2",
         Some(ratio(task.0, task.1) <= 0.5),
     );
-    let task_p99 = (
-        summary.rust(|r| r.warm_task_p99_ms),
-        summary.python(|r| r.warm_task_p99_ms),
-    );
+    let task_p99 = summary.both(|r| r.warm_task_p99_ms);
     row(
         "warm task event, p99 (ms)",
         task_p99.0,
@@ -962,10 +952,7 @@ fn report(bench: &Bench, summary: &Summary, packages: (u64, u64), machine: &Valu
         "",
         None,
     );
-    let billed = (
-        summary.rust(|r| r.billed_ms_per_event),
-        summary.python(|r| r.billed_ms_per_event),
-    );
+    let billed = summary.both(|r| r.billed_ms_per_event);
     row(
         "billed ms per warm event (each rounded up to 1 ms), mean",
         billed.0,
@@ -974,15 +961,9 @@ fn report(bench: &Bench, summary: &Summary, packages: (u64, u64), machine: &Valu
         "",
         None,
     );
-    let cpu = (
-        summary.rust(|r| r.function_cpu_ms_per_event),
-        summary.python(|r| r.function_cpu_ms_per_event),
-    );
+    let cpu = summary.both(|r| r.function_cpu_ms_per_event);
     row("function CPU per event (ms) ³", cpu.0, cpu.1, 3, "", None);
-    let moto_cpu = (
-        summary.rust(|r| r.moto_cpu_ms_per_event),
-        summary.python(|r| r.moto_cpu_ms_per_event),
-    );
+    let moto_cpu = summary.both(|r| r.moto_cpu_ms_per_event);
     row(
         "local API (moto) CPU per event (ms) ³",
         moto_cpu.0,
@@ -991,10 +972,7 @@ fn report(bench: &Bench, summary: &Summary, packages: (u64, u64), machine: &Valu
         "",
         None,
     );
-    let init_cpu = (
-        summary.rust(|r| r.init_cpu_ms),
-        summary.python(|r| r.init_cpu_ms),
-    );
+    let init_cpu = summary.both(|r| r.init_cpu_ms);
     row("init CPU (ms)", init_cpu.0, init_cpu.1, 1, "", None);
     let rss = (
         summary.rust(|r| r.peak_rss_kib as f64) / 1024.0,
@@ -1016,15 +994,9 @@ fn report(bench: &Bench, summary: &Summary, packages: (u64, u64), machine: &Valu
         "≤ 5 MiB",
         Some(rust_zip <= PACKAGE_TARGET_BYTES),
     );
-    let should = (
-        summary.rust(|r| r.should_store as f64),
-        summary.python(|r| r.should_store as f64),
-    );
+    let should = summary.both(|r| r.should_store as f64);
     row("events it should store ¹", should.0, should.1, 0, "", None);
-    let written = (
-        summary.rust(|r| r.items_written as f64),
-        summary.python(|r| r.items_written as f64),
-    );
+    let written = summary.both(|r| r.items_written as f64);
     row(
         "items written (Scan after the run)",
         written.0,
@@ -1033,25 +1005,13 @@ fn report(bench: &Bench, summary: &Summary, packages: (u64, u64), machine: &Valu
         "",
         None,
     );
-    let lost = (
-        summary.rust(|r| r.items_lost as f64),
-        summary.python(|r| r.items_lost as f64),
-    );
+    let lost = summary.both(|r| r.items_lost as f64);
     row("items lost", lost.0, lost.1, 0, "0", Some(lost.0 == 0.0));
-    let errors = (
-        summary.rust(|r| r.errors as f64),
-        summary.python(|r| r.errors as f64),
-    );
+    let errors = summary.both(|r| r.errors as f64);
     row("errors", errors.0, errors.1, 0, "", None);
-    let item = (
-        summary.rust(|r| r.mean_item_bytes),
-        summary.python(|r| r.mean_item_bytes),
-    );
+    let item = summary.both(|r| r.mean_item_bytes);
     row("mean item size (bytes)", item.0, item.1, 0, "", None);
-    let units = (
-        summary.rust(|r| r.write_units_per_event(events)),
-        summary.python(|r| r.write_units_per_event(events)),
-    );
+    let units = summary.both(|r| r.write_units_per_event(events));
     row(
         "write units per event, incl. indexes ²",
         units.0,
