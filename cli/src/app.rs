@@ -66,12 +66,7 @@ fn read_question(command: &Command, now: DateTime<Utc>) -> Result<Question> {
             range,
             failures,
         } => {
-            let range = TimeRange::parse(
-                range.since.as_deref(),
-                range.until.as_deref(),
-                DEFAULT_SINCE,
-                now,
-            )?;
+            let range = range.resolve(DEFAULT_SINCE, now)?;
             if *failures {
                 Question::Query {
                     spec: query::cluster_failures(name, &range),
@@ -86,12 +81,7 @@ fn read_question(command: &Command, now: DateTime<Utc>) -> Result<Question> {
         }
         Command::Service { service, range } => {
             let service = query::parse_service_ref(service)?;
-            let range = TimeRange::parse(
-                range.since.as_deref(),
-                range.until.as_deref(),
-                DEFAULT_SINCE,
-                now,
-            )?;
+            let range = range.resolve(DEFAULT_SINCE, now)?;
             Question::Query {
                 spec: query::service_events(&service, &range),
                 what: format!("service {}, {}", service.key(), describe(&range)),
@@ -99,12 +89,7 @@ fn read_question(command: &Command, now: DateTime<Utc>) -> Result<Question> {
         }
         Command::Definition { definition, range } => {
             let definition = query::parse_definition(definition)?;
-            let range = TimeRange::parse(
-                range.since.as_deref(),
-                range.until.as_deref(),
-                DEFAULT_DEFINITION_SINCE,
-                now,
-            )?;
+            let range = range.resolve(DEFAULT_DEFINITION_SINCE, now)?;
             let name = match &definition.revision {
                 Some(revision) => format!("{}:{revision}", definition.family),
                 None => definition.family.clone(),
@@ -121,7 +106,7 @@ fn read_question(command: &Command, now: DateTime<Utc>) -> Result<Question> {
             return Err(Error::Internal("redrive is run by redrive::run".into()));
         }
         Command::Report { cluster, range, .. } => {
-            let range = report_range(range, now)?;
+            let range = range.resolve(DEFAULT_SINCE, now)?;
             Question::Query {
                 spec: query::cluster_events(cluster, &range),
                 what: format!("timeline of cluster {cluster}, {}", describe(&range)),
@@ -228,7 +213,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write, log: &mut dyn Write) -> Result<(
         html,
     } = &cli.command
     {
-        let range = report_range(range, now)?;
+        let range = range.resolve(DEFAULT_SINCE, now)?;
         return write_report(&found, cluster, &range, html, &target, common.tz, now, out);
     }
     let text = match common.output {
@@ -386,15 +371,6 @@ async fn find_task(
                 .join(", "),
         }),
     }
-}
-
-fn report_range(range: &crate::cli::Range, now: DateTime<Utc>) -> Result<TimeRange> {
-    TimeRange::parse(
-        range.since.as_deref(),
-        range.until.as_deref(),
-        DEFAULT_SINCE,
-        now,
-    )
 }
 
 /// `report`: the timeline page to `html` (`-`: to `out`), and one line saying what it holds.

@@ -99,6 +99,22 @@ pub struct Range {
     pub until: Option<String>,
 }
 
+impl Range {
+    /// The range these flags name, `default_since` back from `now` when `--since` is absent.
+    pub fn resolve(
+        &self,
+        default_since: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> crate::error::Result<crate::timerange::TimeRange> {
+        crate::timerange::TimeRange::parse(
+            self.since.as_deref(),
+            self.until.as_deref(),
+            default_since,
+            now,
+        )
+    }
+}
+
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// A task's lifecycle, in version order
