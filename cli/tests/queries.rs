@@ -526,18 +526,24 @@ fn table_not_found_in_a_region(stack: &Stack) -> TestResult {
     Ok(())
 }
 
+/// The run failed with `code` and one line of stderr holding every one of `needles`.
+fn assert_one_line_error(run: &Run, code: i32, needles: &[&str]) {
+    assert_eq!(run.code, code, "{run:?}");
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    for needle in needles {
+        assert!(
+            run.stderr.contains(needle),
+            "no {needle:?} in {}",
+            run.stderr
+        );
+    }
+}
+
 #[test]
 fn errors_without_aws_are_one_line_with_what_to_do() -> TestResult {
     // An unknown environment names the known ones
     let run = ecs_audit(None, true, &["--env", "stagin", "cluster", CLUSTER])?;
-    assert_eq!(run.code, 2, "{run:?}");
-    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("unknown environment \"stagin\""),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("local"), "{}", run.stderr);
+    assert_one_line_error(&run, 2, &["unknown environment \"stagin\"", "local"]);
 
     // A bad duration says what a good one looks like
     let run = ecs_audit(
@@ -545,10 +551,7 @@ fn errors_without_aws_are_one_line_with_what_to_do() -> TestResult {
         true,
         &["--env", "local", "cluster", CLUSTER, "--since", "2 hours"],
     )?;
-    assert_eq!(run.code, 2, "{run:?}");
-    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(run.stderr.contains("bad --since value"), "{}", run.stderr);
-    assert!(run.stderr.contains("2h"), "{}", run.stderr);
+    assert_one_line_error(&run, 2, &["bad --since value", "2h"]);
 
     // No credentials anywhere: says how to provide them, before any request is sent
     let env = local()?;
@@ -564,14 +567,7 @@ fn errors_without_aws_are_one_line_with_what_to_do() -> TestResult {
             CLUSTER,
         ],
     )?;
-    assert_eq!(run.code, 1, "{run:?}");
-    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("no AWS credentials found"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("AWS_PROFILE"), "{}", run.stderr);
+    assert_one_line_error(&run, 1, &["no AWS credentials found", "AWS_PROFILE"]);
 
     // --all-regions without an environment cannot know the regions
     let run = ecs_audit(

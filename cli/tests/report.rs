@@ -260,20 +260,24 @@ async fn the_report_renders_bars_and_failures_in_chromium() -> TestResult {
         .tempdir()?;
     let page = work.path().join("report.html");
 
-    // WHEN the report of the last two hours of every region is written
     let page_arg = page.display().to_string();
-    let run = stack.ecs_audit(&[
-        "--env",
-        "local",
-        "--all-regions",
-        "report",
-        "--cluster",
-        CLUSTER,
-        "--since",
-        "2h",
-        "--html",
-        &page_arg,
-    ])?;
+    // The report of the last two hours of every region, written to `target` (`-`: stdout).
+    let report_to = |target: &str| {
+        stack.ecs_audit(&[
+            "--env",
+            "local",
+            "--all-regions",
+            "report",
+            "--cluster",
+            CLUSTER,
+            "--since",
+            "2h",
+            "--html",
+            target,
+        ])
+    };
+    // WHEN the report of the last two hours of every region is written
+    let run = report_to(&page_arg)?;
     assert_eq!(run.code, 0, "{run:?}");
     // THEN it says what it wrote in one line
     assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
@@ -368,18 +372,7 @@ async fn the_report_renders_bars_and_failures_in_chromium() -> TestResult {
     assert!(dom.contains(&format!("task {TASK_SPOT}")));
 
     // WHEN the page goes to standard output instead THEN it is the same page
-    let run = stack.ecs_audit(&[
-        "--env",
-        "local",
-        "--all-regions",
-        "report",
-        "--cluster",
-        CLUSTER,
-        "--since",
-        "2h",
-        "--html",
-        "-",
-    ])?;
+    let run = report_to("-")?;
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.starts_with("<!DOCTYPE html>"));
     assert_eq!(
