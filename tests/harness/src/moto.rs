@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use serde::de::IgnoredAny;
+
 use crate::error::{Error, Result};
 use crate::function::{describe_status, signal_group, tail_lines};
 use crate::http;
@@ -388,25 +390,31 @@ impl MotoServer {
     }
 }
 
-/// Drops a last line cut short by a kill in the middle of moto's append, which would make
-/// the replay fail on invalid JSON.
+/// Rewrites the recording as one whole request per line, which moto's replay needs.
+///
+/// Two things break that line shape. A kill in the middle of an append leaves the last entry
+/// cut short. And moto appends an entry and its newline in two writes; an entry larger than
+/// Python's 8 KiB buffer (a function's zip, a long policy) reaches the file at once while its
+/// newline waits, so a concurrent request's entry can land between them: `{big}{small}\n\n`.
+/// Each entry itself is one `write`, so re-splitting the stream of JSON values restores every
+/// entry in the order moto received them; a cut-short tail is dropped.
 fn repair_recording(path: &Path) -> std::io::Result<()> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Ok(());
     };
-    let (complete, last) = match text.rfind('\n') {
-        Some(i) => text.split_at(i + 1),
-        None => ("", text.as_str()),
-    };
-    if last.is_empty() {
-        return Ok(());
+    let mut repaired = String::with_capacity(text.len());
+    let mut entries = serde_json::Deserializer::from_str(&text).into_iter::<IgnoredAny>();
+    let mut entry_start = 0;
+    while let Some(Ok(_)) = entries.next() {
+        let entry_end = entries.byte_offset();
+        repaired.push_str(text[entry_start..entry_end].trim_start());
+        repaired.push('\n');
+        entry_start = entry_end;
     }
-    if serde_json::from_str::<serde_json::Value>(last).is_ok() {
-        // A whole entry without its newline: moto's next append would glue onto it.
-        std::fs::write(path, format!("{complete}{last}\n"))
-    } else {
-        std::fs::write(path, complete)
+    if repaired != text {
+        std::fs::write(path, repaired)?;
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -429,6 +437,14 @@ mod tests {
         std::fs::write(&path, "{\"a\":1}\n")?;
         repair_recording(&path)?;
         assert_eq!(std::fs::read_to_string(&path)?, "{\"a\":1}\n");
+
+        // A large entry whose newline came after a concurrent request's entry.
+        std::fs::write(&path, "{\"big\":1}{\"small\":2}\n\n{\"c\":3}\n")?;
+        repair_recording(&path)?;
+        assert_eq!(
+            std::fs::read_to_string(&path)?,
+            "{\"big\":1}\n{\"small\":2}\n{\"c\":3}\n"
+        );
 
         repair_recording(&dir.path().join("missing"))?;
         Ok(())

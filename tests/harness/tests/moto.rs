@@ -119,6 +119,54 @@ async fn state_survives_a_kill_and_restart() -> TestResult {
 }
 
 #[tokio::test]
+async fn state_written_concurrently_in_large_requests_survives_a_restart() -> TestResult {
+    // GIVEN requests over 8 KiB (Terraform's function zip, long policies) arriving at once
+    // with small ones: moto's recorder then glues entries onto one line
+    let mut moto = MotoServer::start().await?;
+    let client = dynamodb(&moto.endpoint());
+    create_table(&client, "audit").await?;
+    let mut writers = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let client = client.clone();
+        writers.spawn(async move {
+            let mut put = client
+                .put_item()
+                .table_name("audit")
+                .item("resourceArn", AttributeValue::S(format!("arn:task/{i}")));
+            if i % 2 == 0 {
+                put = put.item("raw", AttributeValue::S("x".repeat(64 * 1024)));
+            }
+            put.send().await.map(drop)
+        });
+    }
+    while let Some(written) = writers.join_next().await {
+        written??;
+    }
+
+    // WHEN it is killed and restarted
+    moto.restart().await?;
+
+    // THEN every item is back
+    let mut items = 0;
+    let mut start = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name("audit")
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        items += page.count();
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    assert_eq!(items, 200);
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_paused_server_hangs_until_resumed() -> TestResult {
     let moto = MotoServer::options().recording(false).start().await?;
     let client = dynamodb(&moto.endpoint());
