@@ -359,6 +359,14 @@ def ec2_day(day):
         stopped_reason=f"Scaling activity initiated by (deployment {api_deploy})", exits={"api": 0},
     )
     deliver_all(day, events)
+    # the load balancer finds a task unhealthy; ECS codes the stop like a scale-in
+    unhealthy = Task(day, "api-c", "api:8", api, group="service:api", fargate=False, started_by=api_deploy)
+    target_group = f"arn:aws:elasticloadbalancing:{day.region}:{ACCOUNT}:targetgroup/api/6d0ecf831eec9f09"
+    deliver_all(day, unhealthy.lifecycle(
+        700, started=699.2, stopped=655, stop_code="ServiceSchedulerInitiated",
+        stopped_reason=f"Task failed ELB health checks in (target-group {target_group})", exits={"api": 143},
+    ))
+    deliver_all(day, Task(day, "api-d", "api:8", api, group="service:api", fargate=False, started_by=api_deploy).lifecycle(654, started=653.3))
     deliver_all(day, [("api-steady-state", day.service_action("api", "SERVICE_STEADY_STATE", "INFO", 590))], twice=["api-steady-state"])
 
 

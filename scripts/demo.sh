@@ -94,7 +94,10 @@ PY
 step 4 "generating a day of ECS events for ${#REGIONS[@]} regions"
 now=$(date +%s)
 anchor=""
-if [ -f "$EVENTS_DIR/anchor" ] && [ -f "$EVENTS_DIR/manifest.json" ]; then
+# A changed generator makes a different day: the kept one is reused only if it made it.
+generator=$(sha256sum scripts/demo-events.py | cut -d' ' -f1)
+if [ -f "$EVENTS_DIR/anchor" ] && [ -f "$EVENTS_DIR/manifest.json" ] \
+    && [ "$(cat "$EVENTS_DIR/generator" 2>/dev/null)" = "$generator" ]; then
   previous=$(cat "$EVENTS_DIR/anchor")
   same_regions=$(python3 -c 'import json,sys; print(sorted(json.load(open(sys.argv[1]))["regions"]) == sorted(sys.argv[2:]))' \
     "$EVENTS_DIR/manifest.json" "${REGIONS[@]}")
@@ -108,13 +111,14 @@ if [ -z "$anchor" ]; then
   "${local_aws[@]}" python3 scripts/demo-events.py purge --endpoint "$ENDPOINT" --table "$TABLE" "${REGIONS[@]}"
   python3 scripts/demo-events.py generate --anchor "$anchor" --out "$EVENTS_DIR" "${REGIONS[@]}"
   echo "$anchor" >"$EVENTS_DIR/anchor"
+  echo "$generator" >"$EVENTS_DIR/generator"
 fi
 # shellcheck disable=SC1091
 source "$EVENTS_DIR/scenario.env"
 note "the day ends at $DEMO_ANCHOR; cluster $DEMO_CLUSTER in every region"
 note "a web deployment that fails and rolls back, a Fargate Spot interruption, an image that cannot be pulled,"
-note "an out-of-memory kill (exit 137), placement failures (RESOURCE:FARGATE, RESOURCE:MEMORY), healthy tasks,"
-note "duplicate and out-of-order deliveries"
+note "an out-of-memory kill (exit 137), placement failures (RESOURCE:FARGATE, RESOURCE:MEMORY), a task replaced"
+note "for failing its load balancer's health checks, healthy tasks, duplicate and out-of-order deliveries"
 
 # --------------------------------------------------------------------------------------------
 step 5 "replaying the events through the real handler (lambda-replay → $BOOTSTRAP)"

@@ -483,6 +483,12 @@ pub fn explain(record: &AuditRecord) -> String {
         "TerminationNotice" => {
             "The host the task ran on was being retired or terminated, so ECS stopped the task; the service starts a replacement.".into()
         }
+        "TaskFailedElbHealthChecks" => {
+            "The load balancer found the task unhealthy, so the service replaced it: check the health check path and port, the grace period, and that the task's security group lets the load balancer in.".into()
+        }
+        "TaskFailedContainerHealthChecks" => {
+            "The container's own health check kept failing, so the service replaced the task: check the health check command and its start period.".into()
+        }
         "InfrastructureHealth" => {
             "ECS stopped the task because the infrastructure under it was unhealthy.".into()
         }
@@ -1127,6 +1133,15 @@ mod tests {
             explain_code("SERVICE_DEPLOYMENT_FAILED", None, "circuit breaker").contains("rollback")
         );
         assert!(explain_code("TerminationNotice", None, "").contains("retired"));
+        let fallback = explain_code("SOMETHING_NEW", None, "");
+        for (_, label) in ecs_state_logger::record::HEALTH_CHECK_REASONS {
+            let explanation = explain_code(label, None, "");
+            assert!(
+                explanation.contains("health check"),
+                "{label}: {explanation}"
+            );
+            assert_ne!(explanation, fallback);
+        }
         assert!(
             explain_code("SERVICE_SOMETHING_NEW", Some("ERROR"), "")
                 .contains("scheduler reported an error")

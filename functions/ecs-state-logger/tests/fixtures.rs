@@ -396,7 +396,7 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ),
         (
             // ECS codes a health-check replacement as routine ServiceSchedulerInitiated;
-            // only the free-text reason tells it apart, and the mapping does not parse text.
+            // the documented reason wording makes it a failure.
             "task-elb-health-check-replaced.json",
             stopped_task(
                 "111122223333:task/prod/e1f3a5c7b9d24f6e8a0c1b3d5f7e9a1c",
@@ -404,7 +404,10 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
                 "2026-03-03T16:05:28.804Z",
                 ("prod", Some("api")),
                 ("api", 8),
-                ("ServiceSchedulerInitiated", None),
+                (
+                    "ServiceSchedulerInitiated",
+                    Some("TaskFailedElbHealthChecks"),
+                ),
                 Some("api=143"),
             ),
         ),

@@ -510,6 +510,7 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
     for expected in [
         "TaskFailedToStart",
         "SpotInterruption",
+        "TaskFailedElbHealthChecks",
         "SERVICE_DEPLOYMENT_FAILED",
     ] {
         assert!(
