@@ -210,21 +210,14 @@ impl FunctionCommand {
             std::fs::create_dir_all(parent)
                 .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
         }
-        let log = File::options()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .map_err(|e| Error::io(format!("opening {}", log_path.display()), e))?;
-        let log_err = log
-            .try_clone()
-            .map_err(|e| Error::io(format!("opening {}", log_path.display()), e))?;
+        let (stdout, stderr) = log_output(&log_path)?;
 
         let mut command = Command::new(&self.program);
         command
             .args(&self.args)
             .stdin(Stdio::null())
-            .stdout(Stdio::from(log))
-            .stderr(Stdio::from(log_err));
+            .stdout(stdout)
+            .stderr(stderr);
         if !self.inherit_env {
             command.env_clear();
             for key in PASSTHROUGH {
@@ -275,6 +268,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Sends `signal` to the process group `pgid`.
+/// Standard output and error of a child process, both appended to the file at `path`.
+pub(crate) fn log_output(path: &Path) -> Result<(Stdio, Stdio)> {
+    let opening = |e| Error::io(format!("opening {}", path.display()), e);
+    let log = File::options()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(opening)?;
+    let log_err = log.try_clone().map_err(opening)?;
+    Ok((Stdio::from(log), Stdio::from(log_err)))
+}
+
 pub(crate) fn signal_group(pgid: u32, signal: libc::c_int) -> std::io::Result<()> {
     let pgid = libc::pid_t::try_from(pgid)
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "pid out of range"))?;

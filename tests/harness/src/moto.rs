@@ -6,7 +6,6 @@
 //! after a restart on the same port `POST /moto-api/recorder/replay-recording` makes it
 //! re-execute them all (moto 5.2.1, `moto/moto_api/_internal/recorder`).
 
-use std::fs::File;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde::de::IgnoredAny;
 
 use crate::error::{Error, Result};
-use crate::function::{describe_status, signal_group, tail_lines};
+use crate::function::{describe_status, log_output, signal_group, tail_lines};
 use crate::http;
 
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -173,22 +172,14 @@ impl MotoServer {
 
     /// Spawns the process on `self.port` and waits until it answers.
     async fn launch(&mut self) -> Result<()> {
-        let log_path = self.log_path();
-        let log = File::options()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .map_err(|e| Error::io(format!("opening {}", log_path.display()), e))?;
-        let log_err = log
-            .try_clone()
-            .map_err(|e| Error::io(format!("opening {}", log_path.display()), e))?;
+        let (stdout, stderr) = log_output(&self.log_path())?;
         let mut command = Command::new(&self.options.program);
         command
             .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
-            .stdout(Stdio::from(log))
-            .stderr(Stdio::from(log_err));
+            .stdout(stdout)
+            .stderr(stderr);
         if self.options.recording {
             command
                 .env("MOTO_ENABLE_RECORDING", "True")
