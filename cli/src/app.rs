@@ -11,8 +11,8 @@ use chrono::{DateTime, Local, Utc};
 use tokio::task::JoinSet;
 
 use crate::cli::{
-    Cli, Command, DEFAULT_DEFINITION_SINCE, DEFAULT_LOOKUP_SINCE, DEFAULT_SINCE, OutputFormat,
-    TzChoice,
+    Cli, Command, Common, DEFAULT_DEFINITION_SINCE, DEFAULT_LOOKUP_SINCE, DEFAULT_SINCE,
+    OutputFormat, TzChoice,
 };
 use crate::dynamo::{Answer, Paging, RegionTable};
 use crate::environment::{
@@ -122,35 +122,14 @@ pub async fn run(cli: Cli, out: &mut dyn Write, log: &mut dyn Write) -> Result<(
     }
     let now = Utc::now();
     let common = &cli.common;
-    let environment = match &common.env {
-        Some(name) => {
-            let dir = match &common.environments_dir {
-                Some(dir) => dir.clone(),
-                None => find_environments_dir(&std::env::current_dir().unwrap_or_default()),
-            };
-            Some((name.as_str(), Environment::load(&dir, name)?))
-        }
-        None => None,
-    };
+    let environment = load_environment(common)?;
     let question = read_question(&cli.command, now)?;
 
-    let sdk_config = aws_config::defaults(BehaviorVersion::latest()).load().await;
     let implied = match &question {
         Question::Task(TaskRef::Arn { region, .. }, _) => region.clone(),
         _ => None,
     };
-    let choice = RegionChoice {
-        region: common.region.clone(),
-        all_regions: common.all_regions,
-        implied,
-        sdk_default: sdk_config.region().map(|region| region.to_string()),
-    };
-    let target = resolve_target(
-        environment.as_ref().map(|(name, env)| (*name, env)),
-        common.table.as_deref(),
-        &choice,
-    )?;
-    check_credentials(&sdk_config).await?;
+    let (sdk_config, target) = connect(common, environment.as_ref(), implied).await?;
     let tables = region_tables(&sdk_config, &target);
     let paging = Paging {
         page_size: common.page_size,
@@ -257,8 +236,44 @@ where
     text
 }
 
+/// The environment `--env` names, read from `--environments-dir`, else from the nearest
+/// `environments/` above the working directory; `None` without `--env`.
+pub(crate) fn load_environment(common: &Common) -> Result<Option<(&str, Environment)>> {
+    let Some(name) = common.env.as_deref() else {
+        return Ok(None);
+    };
+    let dir = match &common.environments_dir {
+        Some(dir) => dir.clone(),
+        None => find_environments_dir(&std::env::current_dir().unwrap_or_default()),
+    };
+    Ok(Some((name, Environment::load(&dir, name)?)))
+}
+
+/// Loads the SDK's configuration, chooses the table and regions to read (`implied`: the
+/// region a task ARN names) and checks that credentials are there, before any AWS call.
+pub(crate) async fn connect(
+    common: &Common,
+    environment: Option<&(&str, Environment)>,
+    implied: Option<String>,
+) -> Result<(SdkConfig, Target)> {
+    let sdk_config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let choice = RegionChoice {
+        region: common.region.clone(),
+        all_regions: common.all_regions,
+        implied,
+        sdk_default: sdk_config.region().map(|region| region.to_string()),
+    };
+    let target = resolve_target(
+        environment.map(|(name, env)| (*name, env)),
+        common.table.as_deref(),
+        &choice,
+    )?;
+    check_credentials(&sdk_config).await?;
+    Ok((sdk_config, target))
+}
+
 /// Fails early, with what to do, when the SDK's credential chain finds nothing.
-pub(crate) async fn check_credentials(sdk_config: &SdkConfig) -> Result<()> {
+async fn check_credentials(sdk_config: &SdkConfig) -> Result<()> {
     let provider = sdk_config
         .credentials_provider()
         .ok_or_else(|| Error::NoCredentials {

@@ -18,6 +18,9 @@ pub struct Environment {
     /// A global table holds every region's events in every replica.
     #[serde(default)]
     pub global_table: bool,
+    /// Days an item is kept (the function's `RETENTION_DAYS`); the module's default if absent.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
 }
 
 impl Environment {
@@ -197,6 +200,8 @@ mod tests {
         .unwrap();
         assert_eq!(target.table, "audit-local");
         assert_eq!(target.regions, vec!["xx-test-1", "xx-test-2"]);
+        // redrive writes items with the environment's retention
+        assert_eq!(env.retention_days, Some(14));
     }
 
     #[test]

@@ -16,9 +16,8 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::SdkConfig;
 use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, MessageAttributeValue};
 use clap::{Args, ValueEnum};
 use ecs_state_logger::config::{DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS};
@@ -27,8 +26,8 @@ use ecs_state_logger::error::UNKNOWN_EVENT_ID;
 use ecs_state_logger::handler::record_event;
 use serde_json::Value;
 
+use crate::app::{connect, load_environment};
 use crate::cli::Common;
-use crate::environment::{Environment, RegionChoice, find_environments_dir, resolve_target};
 use crate::error::{Error, Result};
 
 /// How long the messages read stay invisible to other readers while they are shown, confirmed
@@ -419,15 +418,6 @@ struct Tally {
     kept: Vec<String>,
 }
 
-/// The environment's `retention_days` (the function's RETENTION_DAYS), if it sets one.
-fn environment_retention_days(dir: &Path, name: &str) -> Option<u32> {
-    let text = std::fs::read_to_string(dir.join(name).join("terraform.tfvars.json")).ok()?;
-    let vars: Value = serde_json::from_str(&text).ok()?;
-    vars.get("retention_days")?
-        .as_u64()
-        .and_then(|days| u32::try_from(days).ok())
-}
-
 fn output_error(error: std::io::Error) -> Error {
     Error::Output(error.to_string())
 }
@@ -440,22 +430,10 @@ pub async fn run(
     out: &mut dyn Write,
     log: &mut dyn Write,
 ) -> Result<()> {
-    let environments_dir = match &common.environments_dir {
-        Some(dir) => dir.clone(),
-        None => find_environments_dir(&std::env::current_dir().unwrap_or_default()),
-    };
-    let environment = match &common.env {
-        Some(name) => Some((name.as_str(), Environment::load(&environments_dir, name)?)),
-        None => None,
-    };
+    let environment = load_environment(common)?;
     let retention_days = args
         .retention_days
-        .or_else(|| {
-            common
-                .env
-                .as_deref()
-                .and_then(|name| environment_retention_days(&environments_dir, name))
-        })
+        .or_else(|| environment.as_ref()?.1.retention_days)
         .unwrap_or(DEFAULT_RETENTION_DAYS);
     if !(1..=MAX_RETENTION_DAYS).contains(&retention_days) {
         return Err(Error::BadArgument(format!(
@@ -463,19 +441,7 @@ pub async fn run(
         )));
     }
 
-    let sdk_config = aws_config::defaults(BehaviorVersion::latest()).load().await;
-    let choice = RegionChoice {
-        region: common.region.clone(),
-        all_regions: common.all_regions,
-        implied: None,
-        sdk_default: sdk_config.region().map(|region| region.to_string()),
-    };
-    let target = resolve_target(
-        environment.as_ref().map(|(name, env)| (*name, env)),
-        common.table.as_deref(),
-        &choice,
-    )?;
-    crate::app::check_credentials(&sdk_config).await?;
+    let (sdk_config, target) = connect(common, environment.as_ref(), None).await?;
     let config = ecs_state_logger::Config {
         table_name: target.table.clone(),
         retention_days,
