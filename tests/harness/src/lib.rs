@@ -9,6 +9,8 @@
 //! - [`MotoServer`]: the local AWS API, with pause/resume, kill/restart (state kept) and reset;
 //! - [`Terraform`]: a Terraform root driven in a private data dir and workspace;
 //! - [`events`]: loading event files for replays;
+//! - [`fault_proxy`]: a bounded loopback proxy that injects DynamoDB faults on a schedule;
+//! - [`no_loss`]: the soak and redelivery checks, run against any function program;
 //! - [`synthetic`]: a deterministic, seeded stream of ECS events for benchmarks;
 //! - [`testkit`]: what the black-box tests share (the built package, a targeted apply of
 //!   `environments/local`, clients for moto, the built `bootstrap` under a Runtime API).
@@ -16,10 +18,12 @@
 pub mod async_invoke;
 pub mod error;
 pub mod events;
+pub mod fault_proxy;
 pub mod function;
 pub mod http;
 pub mod local_env;
 pub mod moto;
+pub mod no_loss;
 pub mod runtime_api;
 pub mod synthetic;
 pub mod terraform;

@@ -297,9 +297,21 @@ impl LambdaUnderTest {
         table: &str,
         endpoint: &str,
     ) -> Result<Self> {
-        let bootstrap = built_lambda("bootstrap")?;
+        let bootstrap = FunctionCommand::new(built_lambda("bootstrap")?);
+        Self::start_command(config, processes, bootstrap, table, endpoint).await
+    }
+
+    /// Like [`LambdaUnderTest::start_processes`] with another program than the built
+    /// `bootstrap` (a mutant of it, for the mutation tests).
+    pub async fn start_command(
+        config: RuntimeApiConfig,
+        processes: usize,
+        program: FunctionCommand,
+        table: &str,
+        endpoint: &str,
+    ) -> Result<Self> {
         let api = Arc::new(RuntimeApi::start_with(config).await?);
-        let command = FunctionCommand::new(&bootstrap)
+        let command = program
             .env("TABLE_NAME", table)
             .env("RETENTION_DAYS", RETENTION_DAYS.to_string())
             .env("AWS_ENDPOINT_URL", endpoint);
@@ -314,7 +326,7 @@ impl LambdaUnderTest {
             .is_none()
         {
             return Err(Error::Function {
-                program: bootstrap.display().to_string(),
+                program: lambda.process().program().to_owned(),
                 message: format!(
                     "never polled the Runtime API within {FIRST_POLL_TIMEOUT:?}:\n{}",
                     lambda.process().log_tail(20)
@@ -362,4 +374,33 @@ impl LambdaUnderTest {
                 ),
             })
     }
+}
+
+/// The default of a `number` variable of `modules/regional-logger` (the function's timeout,
+/// Lambda's retries), read from its `variables.tf`: the tests emulate what the module deploys.
+pub fn logger_default(variable: &str) -> Result<u64> {
+    let path = repo_root().join("modules/regional-logger/variables.tf");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    let opening = format!("variable \"{variable}\" {{");
+    text.split_once(&opening)
+        .and_then(|(_, block)| {
+            block
+                .lines()
+                .take_while(|line| !line.starts_with('}'))
+                .find_map(|line| line.trim().strip_prefix("default"))
+        })
+        .and_then(|rest| rest.trim().strip_prefix('='))
+        .and_then(|value| value.trim().parse().ok())
+        .ok_or_else(|| {
+            Error::Setup(format!(
+                "{}: no number default for variable {variable:?}",
+                path.display()
+            ))
+        })
+}
+
+/// The function's timeout as `modules/regional-logger` deploys it by default.
+pub fn function_timeout() -> Result<Duration> {
+    logger_default("timeout").map(Duration::from_secs)
 }
