@@ -186,9 +186,8 @@ fn redelivery(event: &Value, rng: &mut SplitMix64) -> Value {
 }
 
 /// Soak: `plan.distinct` generated events and `plan.redeliveries` redeliveries of random ones,
-/// shuffled, through `plan.processes` processes of `program`.
-pub async fn soak(program: FunctionCommand, plan: &Soak) -> Result<Run> {
-    let table = LocalTable::apply().await?;
+/// shuffled, through `plan.processes` processes of `program`, into `table` (empty).
+pub async fn soak(table: &LocalTable, program: FunctionCommand, plan: &Soak) -> Result<Run> {
     let mut rng = SplitMix64::new(plan.seed);
     let events = synthetic::generate(plan.distinct, rng.next_u64(), &table.env.primary_region);
     let mix = synthetic::Mix::of(&events);
@@ -233,7 +232,7 @@ pub async fn soak(program: FunctionCommand, plan: &Soak) -> Result<Run> {
         })
         .collect();
     check(
-        &table,
+        table,
         program,
         plan.processes,
         plan.in_flight,
@@ -244,9 +243,13 @@ pub async fn soak(program: FunctionCommand, plan: &Soak) -> Result<Run> {
 }
 
 /// Redeliveries: every fixture of `tests/fixtures/events` and `plan.generated` generated
-/// events once, then `plan.copies` copies of each, the copies of one event sent at once.
-pub async fn redeliveries(program: FunctionCommand, plan: &Redeliveries) -> Result<Run> {
-    let table = LocalTable::apply().await?;
+/// events once, then `plan.copies` copies of each, the copies of one event sent at once, into
+/// `table` (empty).
+pub async fn redeliveries(
+    table: &LocalTable,
+    program: FunctionCommand,
+    plan: &Redeliveries,
+) -> Result<Run> {
     let mut rng = SplitMix64::new(plan.seed);
     let mut events: Vec<Value> = crate::events::load(&[repo_root().join("tests/fixtures/events")])?
         .into_iter()
@@ -275,7 +278,7 @@ pub async fn redeliveries(program: FunctionCommand, plan: &Redeliveries) -> Resu
             });
         }
     }
-    check(&table, program, 2, plan.in_flight, &events, deliveries).await
+    check(table, program, 2, plan.in_flight, &events, deliveries).await
 }
 
 /// Runs `deliveries` of `events` through `processes` processes of `program` writing to
@@ -288,6 +291,13 @@ async fn check(
     events: &[Value],
     deliveries: Vec<Delivery>,
 ) -> Result<Run> {
+    let before = crate::testkit::item_count(&table.client, &table.env.name).await?;
+    if before != 0 {
+        return Err(Error::Setup(format!(
+            "the table {} holds {before} items before the check",
+            table.env.name
+        )));
+    }
     let mut expected: BTreeMap<Key, String> = BTreeMap::new();
     for event in events {
         let id = event["id"].as_str().unwrap_or_default().to_owned();

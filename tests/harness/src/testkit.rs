@@ -164,6 +164,56 @@ impl LocalTable {
     }
 }
 
+impl LocalTable {
+    /// Deletes every item, so that the next test starts from an empty table without another
+    /// apply.
+    pub async fn clear(&self) -> Result<()> {
+        use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+        use ecs_state_logger::record::{PARTITION_KEY, SORT_KEY};
+        let table = &self.env.name;
+        let keys = item_keys(&self.client, table).await?;
+        // BatchWriteItem takes at most 25 requests.
+        for chunk in keys.chunks(25) {
+            let requests = chunk
+                .iter()
+                .map(|(partition, sort)| {
+                    let delete = DeleteRequest::builder()
+                        .key(PARTITION_KEY, AttributeValue::S(partition.clone()))
+                        .key(SORT_KEY, AttributeValue::S(sort.clone()))
+                        .build()
+                        .map_err(|e| Error::Aws {
+                            what: format!("deleting an item of {table}"),
+                            message: e.to_string(),
+                        })?;
+                    Ok(WriteRequest::builder().delete_request(delete).build())
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let mut pending = Some(std::collections::HashMap::from([(table.clone(), requests)]));
+            while let Some(items) = pending.take().filter(|items| !items.is_empty()) {
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .set_request_items(Some(items))
+                    .send()
+                    .await
+                    .map_err(|e| Error::Aws {
+                        what: format!("deleting the items of {table}"),
+                        message: DisplayErrorContext(&e).to_string(),
+                    })?;
+                pending = output.unprocessed_items;
+            }
+        }
+        let left = item_count(&self.client, table).await?;
+        if left == 0 {
+            Ok(())
+        } else {
+            Err(Error::Setup(format!(
+                "{table} still holds {left} items after clearing"
+            )))
+        }
+    }
+}
+
 /// A DynamoDB client for the local AWS API at `endpoint`, with fake credentials (no profile
 /// or instance metadata lookups).
 pub fn dynamodb_client(endpoint: &str, region: &str) -> aws_sdk_dynamodb::Client {

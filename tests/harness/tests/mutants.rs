@@ -13,6 +13,7 @@
 
 use harness::FunctionCommand;
 use harness::no_loss::{self, Loss, Redeliveries, Run, Soak};
+use harness::testkit::LocalTable;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -35,8 +36,10 @@ fn missing(run: &Run) -> usize {
 }
 
 /// Runs both checks against `name`; each must report a loss that `is_its_loss` counts.
+/// Both share one table, emptied between them.
 async fn both_checks_fail(name: &str, is_its_loss: fn(&Run) -> usize) -> TestResult {
-    let soak = no_loss::soak(mutant(name), &Soak::SHORT)
+    let table = LocalTable::apply().await?;
+    let soak = no_loss::soak(&table, mutant(name), &Soak::SHORT)
         .await
         .map_err(|error| format!("the soak did not run against the {name} mutant: {error}"))?;
     assert!(
@@ -44,7 +47,8 @@ async fn both_checks_fail(name: &str, is_its_loss: fn(&Run) -> usize) -> TestRes
         "the soak passed against the {name} mutant: {}",
         soak.describe_losses(5)
     );
-    let redeliveries = no_loss::redeliveries(mutant(name), &Redeliveries::SHORT)
+    table.clear().await?;
+    let redeliveries = no_loss::redeliveries(&table, mutant(name), &Redeliveries::SHORT)
         .await
         .map_err(|error| {
             format!("the redelivery check did not run against the {name} mutant: {error}")

@@ -12,7 +12,7 @@
 
 use harness::FunctionCommand;
 use harness::no_loss::{self, Redeliveries, Soak};
-use harness::testkit::built_lambda;
+use harness::testkit::{LocalTable, built_lambda};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -27,7 +27,7 @@ async fn ten_thousand_deliveries_through_four_processes_leave_one_item_per_event
     // GIVEN 8,000 distinct events and 2,000 redeliveries with new ids, shuffled, through
     // 4 processes of the shipped bootstrap, 16 at a time
     // WHEN every delivery is invoked
-    let run = no_loss::soak(bootstrap()?, &plan).await?;
+    let run = no_loss::soak(&LocalTable::apply().await?, bootstrap()?, &plan).await?;
 
     // THEN the table holds exactly one item per distinct event, with its first delivery's id
     assert!(run.losses.is_empty(), "{}", run.describe_losses(10));
@@ -56,7 +56,7 @@ async fn redeliveries_with_new_ids_are_duplicates_and_keep_the_first_delivery() 
 
     // GIVEN every fixture and 300 generated events, recorded once by the shipped bootstrap
     // WHEN three copies of each, with new envelope ids, arrive at once
-    let run = no_loss::redeliveries(bootstrap()?, &plan).await?;
+    let run = no_loss::redeliveries(&LocalTable::apply().await?, bootstrap()?, &plan).await?;
 
     // THEN every first delivery wrote, every copy was a duplicate
     assert_eq!(run.first("written"), run.events, "{:?}", run.first);
