@@ -81,7 +81,7 @@ tf-config: $(if $(TF_CLI_CONFIG),build/terraformrc)
 build: cargo-lambda ## Build the Lambda package with cargo-lambda (ARCH=arm64|x86_64)
 	@case "$(ARCH)" in x86_64) flag=--x86-64 ;; arm64) flag=--arm64 ;; *) echo "ARCH must be arm64 or x86_64, not '$(ARCH)'" >&2; exit 2 ;; esac; \
 	if [ "$(ARCH)" = arm64 ] && ! rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu; then \
-	  echo "ARCH=arm64 needs the aarch64 Rust target: run 'rustup target add aarch64-unknown-linux-gnu', or build with ARCH=x86_64 (and set \"architecture\": \"x86_64\" in $(TFVARS))" >&2; exit 1; fi; \
+	  echo "ARCH=arm64 needs the aarch64 Rust target: run 'make arch-tools ARCH=arm64' (rustup target add aarch64-unknown-linux-gnu), or build with ARCH=x86_64 (and set \"architecture\": \"x86_64\" in $(TFVARS))" >&2; exit 1; fi; \
 	cargo lambda build --release --bin ecs-state-logger $$flag --output-format zip; \
 	cargo lambda build --release --bin ecs-state-logger $$flag; \
 	echo "$(ARCH)" > $(LAMBDA_DIR)/ARCH; \
