@@ -20,7 +20,8 @@ HOST_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
 # The tests that run the shipped bootstrap over the Runtime API: what `make test` runs when
 # ARCH is not the host's (the bootstrap then runs under QEMU's user-mode emulator). The rest
 # of the suite tests host code, which is the same whatever architecture the package has.
-EMULATED_TESTS := -p harness --test local_environment --test bad_input --test soak
+# (--workspace: the same feature resolution as the full suite, so its test binaries are reused.)
+EMULATED_TESTS := --workspace --test local_environment --test bad_input --test soak
 # The soak's deliveries under emulation (10,000 natively): still 4 processes racing on shared keys.
 EMULATED_SOAK_DELIVERIES := 1000
 CARGO_LAMBDA_VERSION := 1.9.2
