@@ -424,6 +424,7 @@ pub fn describe_status(status: &ExitStatus) -> String {
     } else if let Some(signal) = status.signal() {
         let name = match signal {
             libc::SIGABRT => " (SIGABRT)",
+            libc::SIGBUS => " (SIGBUS)",
             libc::SIGKILL => " (SIGKILL)",
             libc::SIGSEGV => " (SIGSEGV)",
             libc::SIGTERM => " (SIGTERM)",

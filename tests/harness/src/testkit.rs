@@ -343,7 +343,11 @@ impl LambdaUnderTest {
             return Err(Error::Function {
                 program: lambda.process().program().to_owned(),
                 message: format!(
-                    "never polled the Runtime API within {FIRST_POLL_TIMEOUT:?}:\n{}",
+                    "never polled the Runtime API within {FIRST_POLL_TIMEOUT:?} ({}):\n{}",
+                    lambda
+                        .process()
+                        .describe_exit()
+                        .unwrap_or_else(|| "still running".to_owned()),
                     lambda.process().log_tail(20)
                 ),
             });
