@@ -13,9 +13,17 @@ PYTHON ?= python3
 # Reads one key of the environment's terraform.tfvars.json ("" when absent).
 tfvar = $(shell $(PYTHON) scripts/tfvars.py $(ENV) $(1) 2>/dev/null)
 
-# Lambda architecture: the environment's choice unless ARCH is given. Only the x86_64 Rust
-# target is guaranteed on CI machines; arm64 needs `rustup target add aarch64-unknown-linux-gnu`.
+# Lambda architecture: the environment's choice unless ARCH is given. Only the host's Rust
+# target is guaranteed on CI machines; `make arch-tools ARCH=...` installs the other.
 ARCH ?= $(or $(call tfvar,architecture),x86_64)
+HOST_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
+# The tests that run the shipped bootstrap over the Runtime API: what `make test` runs when
+# ARCH is not the host's (the bootstrap then runs under QEMU's user-mode emulator). The rest
+# of the suite tests host code, which is the same whatever architecture the package has.
+# (--workspace: the same feature resolution as the full suite, so its test binaries are reused.)
+EMULATED_TESTS := --workspace --test local_environment --test bad_input --test soak
+# The soak's deliveries under emulation (10,000 natively): still 4 processes racing on shared keys.
+EMULATED_SOAK_DELIVERIES := 1000
 CARGO_LAMBDA_VERSION := 1.9.2
 LAMBDA_DIR := target/lambda/ecs-state-logger
 PACKAGE := $(LAMBDA_DIR)/bootstrap.zip
@@ -74,7 +82,7 @@ tf-config: $(if $(TF_CLI_CONFIG),build/terraformrc)
 build: cargo-lambda ## Build the Lambda package with cargo-lambda (ARCH=arm64|x86_64)
 	@case "$(ARCH)" in x86_64) flag=--x86-64 ;; arm64) flag=--arm64 ;; *) echo "ARCH must be arm64 or x86_64, not '$(ARCH)'" >&2; exit 2 ;; esac; \
 	if [ "$(ARCH)" = arm64 ] && ! rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu; then \
-	  echo "ARCH=arm64 needs the aarch64 Rust target: run 'rustup target add aarch64-unknown-linux-gnu', or build with ARCH=x86_64 (and set \"architecture\": \"x86_64\" in $(TFVARS))" >&2; exit 1; fi; \
+	  echo "ARCH=arm64 needs the aarch64 Rust target: run 'make arch-tools ARCH=arm64' (rustup target add aarch64-unknown-linux-gnu), or build with ARCH=x86_64 (and set \"architecture\": \"x86_64\" in $(TFVARS))" >&2; exit 1; fi; \
 	cargo lambda build --release --bin ecs-state-logger $$flag --output-format zip; \
 	cargo lambda build --release --bin ecs-state-logger $$flag; \
 	echo "$(ARCH)" > $(LAMBDA_DIR)/ARCH; \
@@ -162,9 +170,18 @@ $(CHECKOV_VENV)/bin/checkov: tests/requirements-checkov.txt
 checkov: $(CHECKOV_VENV)/bin/checkov ## Security scan of modules/ and environments/ (zero failed checks)
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
 
+# LAMBDA_ARCH tells the harness which package it tests and how to start it (tests/harness/src/arch.rs).
 .PHONY: test
-test: build moto tf-config ## Run all tests: unit, adapter (moto), black-box (bootstrap + Terraform on moto), CLI, bench smoke
-	cargo test --workspace --no-fail-fast -- --test-threads=2
+test: $(if $(filter-out $(HOST_ARCH),$(ARCH)),arch-tools) build moto tf-config ## Run all tests: unit, adapter (moto), black-box (bootstrap + Terraform on moto), CLI, bench smoke; ARCH=arm64 on x86_64: the black-box tests, emulated
+ifeq ($(ARCH),$(HOST_ARCH))
+	LAMBDA_ARCH=$(ARCH) cargo test --workspace --no-fail-fast -- --test-threads=2
+else
+	LAMBDA_ARCH=$(ARCH) SOAK_DELIVERIES=$(EMULATED_SOAK_DELIVERIES) cargo test $(EMULATED_TESTS) --no-fail-fast -- --test-threads=2
+endif
+
+.PHONY: arch-tools
+arch-tools: ## Install what ARCH needs here: its Rust target, and QEMU with its C library when it is not the host's
+	@scripts/arch-tools.sh $(ARCH)
 
 .PHONY: test-unit
 test-unit: ## Pure mapping and the handler with an in-memory store

@@ -195,7 +195,12 @@ impl FunctionCommand {
 
     /// Starts the process against `api`.
     pub fn spawn(&self, api: &RuntimeApi) -> Result<FunctionProcess> {
-        let program = self.program.to_string_lossy().into_owned();
+        // The whole command line: under an emulator the program alone names only the emulator.
+        let program = std::iter::once(&self.program)
+            .chain(&self.args)
+            .map(|part| part.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" ");
         let (log_path, log_dir) = match &self.log_file {
             Some(p) => (p.clone(), None),
             None => {
@@ -303,7 +308,7 @@ impl FunctionProcess {
         self.spawned_at
     }
 
-    /// The command that was started.
+    /// The command line that was started.
     pub fn program(&self) -> &str {
         &self.program
     }
@@ -419,6 +424,7 @@ pub fn describe_status(status: &ExitStatus) -> String {
     } else if let Some(signal) = status.signal() {
         let name = match signal {
             libc::SIGABRT => " (SIGABRT)",
+            libc::SIGBUS => " (SIGBUS)",
             libc::SIGKILL => " (SIGKILL)",
             libc::SIGSEGV => " (SIGSEGV)",
             libc::SIGTERM => " (SIGTERM)",

@@ -6,6 +6,8 @@
 //!   retries and on-failure destination for asynchronous invokes, as EventBridge uses);
 //! - [`FunctionCommand`] / [`FunctionProcess`]: a function binary started with the
 //!   environment Lambda gives it, its logs, memory and exit;
+//! - [`Arch`]: the Lambda architecture under test (`LAMBDA_ARCH`) and how its binary starts
+//!   here (natively, or under QEMU's user-mode emulator);
 //! - [`MotoServer`]: the local AWS API, with pause/resume, kill/restart (state kept) and reset;
 //! - [`Terraform`]: a Terraform root driven in a private data dir and workspace;
 //! - [`events`]: loading event files for replays;
@@ -15,6 +17,7 @@
 //! - [`testkit`]: what the black-box tests share (the built package, a targeted apply of
 //!   `environments/local`, clients for moto, the built `bootstrap` under a Runtime API).
 
+pub mod arch;
 pub mod async_invoke;
 pub mod error;
 pub mod events;
@@ -29,6 +32,7 @@ pub mod synthetic;
 pub mod terraform;
 pub mod testkit;
 
+pub use arch::{Arch, Launcher};
 pub use async_invoke::{AsyncInvocation, RetryPolicy, SqsDestination, failure_record};
 pub use error::{Error, Result};
 pub use function::{FunctionCommand, FunctionProcess};

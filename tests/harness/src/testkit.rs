@@ -1,7 +1,8 @@
 //! What the black-box tests share: the built function package, Terraform with the machine's
 //! provider mirror, a targeted apply of `environments/local` (and its primary region's table
 //! on a moto of its own), a DynamoDB client and the `aws` CLI against moto, and the built
-//! `bootstrap` polling a Runtime API of its own.
+//! `bootstrap` polling a Runtime API of its own. The package and how it is started follow
+//! the architecture under test, `LAMBDA_ARCH` (see [`crate::arch`]).
 //!
 //! Regions always come from [`crate::local_env`].
 
@@ -14,12 +15,10 @@ use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::Select;
 use serde_json::{Value, json};
 
+use crate::arch::{ARCH_VAR, Arch};
 use crate::error::{Error, Result};
 use crate::local_env::{self, LocalEnvironment, repo_root};
-use crate::{
-    FunctionCommand, FunctionProcess, Invocation, MotoServer, RuntimeApi, RuntimeApiConfig,
-    Terraform,
-};
+use crate::{FunctionProcess, Invocation, MotoServer, RuntimeApi, RuntimeApiConfig, Terraform};
 
 /// Where `make build` leaves the function, relative to the repository root.
 pub const LAMBDA_DIR: &str = "target/lambda/ecs-state-logger";
@@ -33,24 +32,49 @@ const FIRST_POLL_TIMEOUT: Duration = Duration::from_secs(10);
 /// The machine's provider mirror, which the Makefile picks when `TF_PLUGIN_DIR` is unset.
 const PROVIDER_MIRROR: &str = "/opt/tf-plugins";
 
-/// A file `make build` produces (`bootstrap`, `bootstrap.zip`), or a
-/// "missing: run `make build` first" error.
+/// A file of the package `make build` left (`bootstrap`, `bootstrap.zip`), once the package is
+/// known to be for the architecture under test ([`Arch::from_env`]); otherwise an error that
+/// says what to build.
 pub fn built_lambda(file: &str) -> Result<PathBuf> {
-    let path = repo_root().join(LAMBDA_DIR).join(file);
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(Error::Setup(format!(
-            "{} is missing: run `make build` first",
+    let arch = Arch::from_env()?;
+    let dir = repo_root().join(LAMBDA_DIR);
+    let path = dir.join(file);
+    let build = format!("run `make build ARCH={arch}` first");
+    if !path.is_file() {
+        return Err(Error::Setup(format!(
+            "{} is missing: {build}",
             path.display()
-        )))
+        )));
     }
+    // The zip is opaque: `make build` writes the architecture it built next to it.
+    let marker = dir.join("ARCH");
+    let labelled = std::fs::read_to_string(&marker)
+        .map_err(|e| Error::io(format!("reading {} ({build})", marker.display()), e))?;
+    let labelled = labelled.trim();
+    if labelled != arch.name() {
+        return Err(Error::Setup(format!(
+            "{} holds an {labelled} package, but the tests run {arch} ({ARCH_VAR}, default: this machine's): {build}",
+            dir.display()
+        )));
+    }
+    // And the binary itself must be what the label says.
+    let bootstrap = dir.join("bootstrap");
+    let binary = Arch::of_binary(&bootstrap)?;
+    if binary != arch {
+        return Err(Error::Setup(format!(
+            "{} is an {binary} binary in a package labelled {arch}: {build}",
+            bootstrap.display()
+        )));
+    }
+    Ok(path)
 }
 
 /// `environments/local`'s variables for the moto at `endpoint`, with the function package
-/// when there is one.
+/// when there is one, deployed with the architecture under test.
 pub fn local_vars(endpoint: &str, package: Option<&Path>) -> Value {
-    let mut vars = json!({"aws_endpoint_url": endpoint, "architecture": "x86_64"});
+    // An invalid LAMBDA_ARCH cannot reach a deployment: `built_lambda` refuses it first.
+    let arch = Arch::from_env().unwrap_or_else(|_| Arch::host());
+    let mut vars = json!({"aws_endpoint_url": endpoint, "architecture": arch.name()});
     if let Some(package) = package {
         vars["package_path"] = json!(package.display().to_string());
     }
@@ -322,7 +346,8 @@ pub fn aws_cli(endpoint: &str, region: &str, args: &[&str]) -> Result<Value> {
     serde_json::from_slice(&output.stdout).map_err(|e| Error::json(what, e))
 }
 
-/// The built `bootstrap` in one or more processes polling a Runtime API of its own, with
+/// The built `bootstrap` in one or more processes polling a Runtime API of its own, started
+/// as the architecture under test is ([`Arch::launcher`]: natively or emulated), with
 /// the environment Lambda gives it plus `TABLE_NAME`, `RETENTION_DAYS` ([`RETENTION_DAYS`])
 /// and `AWS_ENDPOINT_URL`.
 #[derive(Debug)]
@@ -347,8 +372,9 @@ impl LambdaUnderTest {
         table: &str,
         endpoint: &str,
     ) -> Result<Self> {
-        let bootstrap = FunctionCommand::new(built_lambda("bootstrap")?);
-        Self::start_command(config, processes, bootstrap, table, endpoint).await
+        let bootstrap = built_lambda("bootstrap")?;
+        let command = Arch::from_env()?.launcher()?.command(&bootstrap);
+        Self::start_command(config, processes, command, table, endpoint).await
     }
 
     /// Like [`LambdaUnderTest::start_processes`] with another program than the built
@@ -378,7 +404,11 @@ impl LambdaUnderTest {
             return Err(Error::Function {
                 program: lambda.process().program().to_owned(),
                 message: format!(
-                    "never polled the Runtime API within {FIRST_POLL_TIMEOUT:?}:\n{}",
+                    "never polled the Runtime API within {FIRST_POLL_TIMEOUT:?} ({}):\n{}",
+                    lambda
+                        .process()
+                        .describe_exit()
+                        .unwrap_or_else(|| "still running".to_owned()),
                     lambda.process().log_tail(20)
                 ),
             });

@@ -327,6 +327,11 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
         assert_eq!(function["Runtime"], "provided.al2023");
         assert_eq!(function["Handler"], "bootstrap");
         assert_eq!(function["MemorySize"], 128);
+        // Deployed for the architecture whose bootstrap runs below (LAMBDA_ARCH).
+        assert_eq!(
+            function["Architectures"],
+            json!([harness::Arch::from_env()?.name()])
+        );
         assert_eq!(
             function["Environment"]["Variables"]["TABLE_NAME"],
             json!(name)

@@ -8,21 +8,42 @@
 //! each with new envelope ids, sent at once: every copy is a duplicate and changes nothing.
 //!
 //! `mutants.rs` runs the same checks against builds without the guarantee and sees them fail.
-//! Needs `make build` first (`make test` does it).
+//! Needs `make build` first (`make test` does it). `SOAK_DELIVERIES` shortens the soak (same
+//! 4:1 mix) where the bootstrap runs emulated (`LAMBDA_ARCH`).
 
 use harness::FunctionCommand;
+use harness::arch::Arch;
 use harness::no_loss::{self, Redeliveries, Soak};
 use harness::testkit::{LocalTable, built_lambda};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+/// The shipped bootstrap, started as `LAMBDA_ARCH` says (natively or under the emulator).
 fn bootstrap() -> harness::Result<FunctionCommand> {
-    Ok(FunctionCommand::new(built_lambda("bootstrap")?))
+    Ok(Arch::from_env()?.launcher()?.command(&built_lambda("bootstrap")?))
+}
+
+/// [`Soak::FULL`], or `SOAK_DELIVERIES` deliveries (at least 10), a fifth of them redeliveries.
+fn soak_plan() -> Result<Soak, Box<dyn std::error::Error>> {
+    let Ok(text) = std::env::var("SOAK_DELIVERIES") else {
+        return Ok(Soak::FULL);
+    };
+    let deliveries = text
+        .parse::<usize>()
+        .ok()
+        .filter(|&n| n >= 10)
+        .ok_or_else(|| format!("SOAK_DELIVERIES={text:?}: a number of deliveries, at least 10"))?;
+    let redeliveries = deliveries / 5;
+    Ok(Soak {
+        distinct: deliveries - redeliveries,
+        redeliveries,
+        ..Soak::FULL
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_deliveries_through_four_processes_leave_one_item_per_event() -> TestResult {
-    let plan = Soak::FULL;
+    let plan = soak_plan()?;
 
     // GIVEN 8,000 distinct events and 2,000 redeliveries with new ids, shuffled, through
     // 4 processes of the shipped bootstrap, 16 at a time
