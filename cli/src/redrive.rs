@@ -23,7 +23,7 @@ use clap::{Args, ValueEnum};
 use ecs_state_logger::config::{DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS};
 use ecs_state_logger::dynamodb::DynamoDbStore;
 use ecs_state_logger::error::UNKNOWN_EVENT_ID;
-use ecs_state_logger::handler::record_event;
+use ecs_state_logger::handler::{Outcome, record_event};
 use serde_json::Value;
 
 use crate::app::{connect, load_environment};
@@ -566,7 +566,8 @@ pub async fn run(
                             )
                         ));
                         keep.push(message);
-                    } else if recorded.outcome == "written" {
+                    } else if recorded.outcome != Outcome::Duplicate.as_str() {
+                        // Written, written with warnings, or kept as a conflict: a new item.
                         tally.written += 1;
                     } else {
                         tally.duplicate += 1;

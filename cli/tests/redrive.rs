@@ -606,3 +606,137 @@ async fn redrive_asks_first_keeps_what_the_handler_rejects_and_reads_both_queues
     assert_eq!(stack.visible("failed-events").await?, 2);
     Ok(())
 }
+
+/// The size of `value` as the compact JSON a message body carries.
+fn body_bytes(value: &Value) -> usize {
+    value.to_string().len()
+}
+
+/// `value` with the string at `pointer` grown so that its compact JSON is exactly `size` bytes.
+fn padded_to(mut value: Value, pointer: &str, size: usize) -> TestResult<Value> {
+    *value.pointer_mut(pointer).ok_or("no such field")? = json!("");
+    let room = size
+        .checked_sub(body_bytes(&value))
+        .ok_or("already over the size")?;
+    *value.pointer_mut(pointer).ok_or("no such field")? = json!("r".repeat(room));
+    assert_eq!(body_bytes(&value), size);
+    Ok(value)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_megabyte_messages_in_both_queues_are_redriven_into_items_within_400_kb() -> TestResult
+{
+    const ONE_MB: usize = 1_048_576;
+    let stack = Stack::start(false).await?;
+    let sqs = stack.sqs();
+    let failed_events = stack.queue_url("failed-events").await?;
+    let delivery_dlq = stack.queue_url("delivery-dlq").await?;
+    // The queues take 1 MB messages, as the module declares them (set here too, so this test
+    // checks the CLI whatever the module's setting).
+    for url in [&failed_events, &delivery_dlq] {
+        sqs.set_queue_attributes()
+            .queue_url(url)
+            .attributes(QueueAttributeName::MaximumMessageSize, ONE_MB.to_string())
+            .send()
+            .await?;
+    }
+    let task_arn = format!(
+        "arn:aws:ecs:{}:111122223333:task/prod/0a1b2c3d",
+        stack.region
+    );
+    let task = json!({
+        "version": "0", "id": "one-mb-task", "detail-type": "ECS Task State Change",
+        "source": "aws.ecs", "account": "111122223333", "time": "2026-11-20T10:00:01Z",
+        "region": stack.region, "resources": [task_arn],
+        "detail": {"taskArn": task_arn, "version": 7, "lastStatus": "STOPPED",
+                   "stopCode": "TaskFailedToStart", "stoppedReason": "",
+                   "clusterArn": format!("arn:aws:ecs:{}:111122223333:cluster/prod", stack.region),
+                   "updatedAt": "2026-11-20T10:00:00.250Z"}
+    });
+    // GIVEN Lambda's failure record of a large event, 1 MB in all
+    let record = padded_to(
+        failure_record(
+            &task,
+            "StoreError",
+            "event one-mb-task: DynamoDB write failed: timeout",
+        ),
+        "/requestPayload/detail/stoppedReason",
+        ONE_MB,
+    )?;
+    // AND a 1 MB event of a type the function does not model in the rule's dead-letter queue
+    let mut unknown = task.clone();
+    unknown["id"] = json!("one-mb-unknown");
+    unknown["detail-type"] = json!("ECS Something Large");
+    let unknown = padded_to(unknown, "/detail/stoppedReason", ONE_MB)?;
+    let too_long = sqs
+        .send_message()
+        .queue_url(&delivery_dlq)
+        .message_body(format!("{} ", unknown))
+        .send()
+        .await;
+    assert!(too_long.is_err(), "the queue took a message over 1 MB");
+    sqs.send_message()
+        .queue_url(&failed_events)
+        .message_body(record.to_string())
+        .send()
+        .await?;
+    sqs.send_message()
+        .queue_url(&delivery_dlq)
+        .message_body(unknown.to_string())
+        .message_attributes(
+            "ERROR_CODE",
+            MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value("ThrottlingException")
+                .build()?,
+        )
+        .send()
+        .await?;
+
+    // WHEN both queues are redriven
+    let run = stack.redrive(&["--yes"], "")?;
+
+    // THEN each event is one item within DynamoDB's 400 KB, its cut marked, and the queues
+    // are empty
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("2 message(s): 2 written, 0 duplicate, 0 kept in the queue"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(stack.depth("failed-events").await?, 0);
+    assert_eq!(stack.depth("delivery-dlq").await?, 0);
+    let scan = stack
+        .dynamodb()
+        .scan()
+        .table_name(&stack.env.name)
+        .send()
+        .await?;
+    let items = scan
+        .items()
+        .iter()
+        .map(ecs_state_logger::dynamodb::from_attributes)
+        .collect::<Result<Vec<_>, _>>()?;
+    assert_eq!(items.len(), 2);
+    for item in &items {
+        let bytes = ecs_state_logger::capacity::item_size(item);
+        assert!(
+            bytes <= ecs_state_logger::capacity::MAX_ITEM_BYTES,
+            "{bytes} bytes"
+        );
+        let cut = if item["eventId"] == json!("one-mb-task") {
+            "stoppedReason"
+        } else {
+            "detail"
+        };
+        assert_eq!(item["truncated"], json!([cut]), "{}", item["eventId"]);
+        let size = if cut == "detail" {
+            ONE_MB
+        } else {
+            body_bytes(&record["requestPayload"])
+        };
+        assert_eq!(item["originalBytes"], json!(size), "{}", item["eventId"]);
+    }
+    Ok(())
+}

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde_json::{Map, Number, Value};
 
 use crate::error::Error;
@@ -32,6 +33,12 @@ impl DynamoDbStore {
 
 impl RecordStore for DynamoDbStore {
     async fn put_new(&self, item: &Item) -> Result<PutOutcome, Error> {
+        let event_id = || {
+            item.get("eventId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
         let result = self
             .client
             .put_item()
@@ -40,26 +47,31 @@ impl RecordStore for DynamoDbStore {
             // First write wins: a redelivered event must neither fail nor overwrite.
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PARTITION_KEY)
+            // The item in the way comes back with the failure, so the handler can tell a
+            // redelivery from a different event without a read (PutItem is the only permission).
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(PutOutcome::Written),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(PutOutcome::Duplicate)
-            }
-            Err(error) => Err(Error::Store {
-                event_id: item
-                    .get("eventId")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                message: format!("table {}: {}", self.table_name, DisplayErrorContext(&error)),
-            }),
+        let error = match result {
+            Ok(_) => return Ok(PutOutcome::Written),
+            Err(error) => error,
+        };
+        if let Some(PutItemError::ConditionalCheckFailedException(failed)) =
+            error.as_service_error()
+        {
+            let stored = failed.item().ok_or_else(|| Error::Store {
+                event_id: event_id(),
+                message: format!(
+                    "table {}: the key is taken, but DynamoDB did not return the item in the way, so a redelivery cannot be told from a different event",
+                    self.table_name
+                ),
+            })?;
+            return Ok(PutOutcome::Exists(Box::new(from_attributes(stored)?)));
         }
+        Err(Error::Store {
+            event_id: event_id(),
+            message: format!("table {}: {}", self.table_name, DisplayErrorContext(&error)),
+        })
     }
 }
 
@@ -120,17 +132,10 @@ fn from_attribute(name: &str, value: &AttributeValue) -> Result<Value, Error> {
     })
 }
 
+/// Digit for digit: serde_json's `arbitrary_precision` keeps a number's text, so a 38-digit
+/// DynamoDB number reads back exactly as it was written.
 fn parse_number(text: &str) -> Option<Value> {
-    if let Ok(integer) = text.parse::<i64>() {
-        return Some(Value::from(integer));
-    }
-    if let Ok(integer) = text.parse::<u64>() {
-        return Some(Value::from(integer));
-    }
-    text.parse::<f64>()
-        .ok()
-        .and_then(Number::from_f64)
-        .map(Value::Number)
+    text.parse::<Number>().ok().map(Value::Number)
 }
 
 /// Reads a stored item back into the record type.

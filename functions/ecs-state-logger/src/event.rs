@@ -1,10 +1,17 @@
 //! Serde models of the Amazon ECS events that EventBridge delivers (`source: aws.ecs`).
 //!
 //! Only the fields an audit needs are modelled; every other field is tolerated and ignored,
-//! because ECS documents that it adds fields and event types over time. Fields that identify
-//! an event are required; everything else is optional, since real events omit fields the
-//! schema registry lists and carry fields it does not. A modelled field with the wrong type is
-//! an error: storing a guess would make the audit log lie.
+//! because ECS documents that it adds fields and event types over time. Every `detail` field
+//! is optional, since real events omit fields the schema registry lists and carry fields it
+//! does not; `record` decides what an event without its identifying fields is keyed by.
+//!
+//! Schema drift costs nothing: a modelled field whose value has another type (a number where
+//! a string was, an object where a list was) is set aside as a [`Drift`] with its JSON path and
+//! raw value, and the rest of the event parses as usual ([`deserialize_lenient`]). The record
+//! keeps the raw values, so nothing is guessed and nothing is lost. Only the envelope is
+//! strict: without it an event cannot be identified at all.
+
+use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -40,9 +47,11 @@ pub struct Envelope {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskDetail {
-    pub task_arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_arn: Option<String>,
     /// Increments on every change of the task; a duplicate delivery repeats it.
-    pub version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_arn: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,7 +99,9 @@ pub struct TaskDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub containers: Option<Vec<Container>>,
+    /// An element that is not a container is set aside as drift and left as `None`.
+    #[serde(deserialize_with = "containers")]
+    pub containers: Option<Vec<Option<Container>>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,8 +124,10 @@ pub struct Container {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerInstanceDetail {
-    pub container_instance_arn: String,
-    pub version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_instance_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_arn: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -130,6 +143,7 @@ pub struct ContainerInstanceDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_tasks_count: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "version_info")]
     pub version_info: Option<VersionInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
@@ -157,7 +171,7 @@ pub struct ServiceActionDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub capacity_provider_arns: Option<Vec<String>>,
+    pub capacity_provider_arns: Option<Vec<Option<String>>>,
 }
 
 /// `ECS Deployment State Change`. Carries no cluster ARN: the service ARN in `resources[0]`
@@ -177,6 +191,48 @@ pub struct DeploymentDetail {
     pub reason: Option<String>,
 }
 
+/// A nested struct that must come as a JSON object. serde's derive also takes a list, fields in
+/// order, which would read `["web", "nginx"]` as a container named `web`: a list where an
+/// object was is drift, not data.
+struct ObjectOnly<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOnly<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Visitor<T> {
+            type Value = T;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(Visitor(std::marker::PhantomData))
+            .map(ObjectOnly)
+    }
+}
+
+fn containers<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<Option<Container>>>, D::Error> {
+    let containers: Option<Vec<Option<ObjectOnly<Container>>>> =
+        Deserialize::deserialize(deserializer)?;
+    Ok(containers.map(|list| {
+        list.into_iter()
+            .map(|container| container.map(|ObjectOnly(container)| container))
+            .collect()
+    }))
+}
+
+fn version_info<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<VersionInfo>, D::Error> {
+    let info: Option<ObjectOnly<VersionInfo>> = Deserialize::deserialize(deserializer)?;
+    Ok(info.map(|ObjectOnly(info)| info))
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Detail {
     Task(Box<TaskDetail>),
@@ -187,14 +243,30 @@ pub enum Detail {
     Other,
 }
 
-/// A parsed event. `raw_detail` is the `detail` object exactly as delivered, kept for content
-/// hashing and for recording detail-types that are not modelled.
+/// A modelled field whose value did not have the modelled type: where it was (a JSON path
+/// from the event's root, e.g. `detail.containers[0].exitCode`) and the value as sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drift {
+    pub path: String,
+    pub raw: Value,
+}
+
+/// A parsed event. `raw` is the event and `raw_detail` its `detail` exactly as delivered, kept
+/// for content hashing, for the original size, and for recording detail-types that are not
+/// modelled. `drifted` lists the fields set aside because their type had changed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EcsEvent<'a> {
     pub envelope: Envelope,
     pub detail: Detail,
+    pub raw: &'a Value,
     pub raw_detail: &'a Value,
+    pub drifted: Vec<Drift>,
 }
+
+/// After this many fields set aside one by one, a drifting field is set aside whole at its
+/// top-level field (`detail.containers` rather than `detail.containers[7].exitCode`), so a
+/// hostile event costs a bounded number of passes: this plus the number of modelled fields.
+pub const MAX_DRIFT_PASSES: usize = 32;
 
 /// Reads the id from anything, so that even a rejection can name the event it rejects.
 pub fn event_id_of(input: &Value) -> &str {
@@ -238,28 +310,103 @@ pub fn parse(input: &Value) -> Result<EcsEvent<'_>, Error> {
         )));
     }
 
-    let detail = match envelope.detail_type.as_str() {
-        TASK_STATE_CHANGE => Detail::Task(Box::new(
-            deserialize_at("detail", raw_detail).map_err(reject)?,
-        )),
+    let (detail, drifted) = match envelope.detail_type.as_str() {
+        TASK_STATE_CHANGE => {
+            let (task, drifted) = deserialize_lenient("detail", raw_detail).map_err(reject)?;
+            (Detail::Task(Box::new(task)), drifted)
+        }
         CONTAINER_INSTANCE_STATE_CHANGE => {
-            Detail::ContainerInstance(deserialize_at("detail", raw_detail).map_err(reject)?)
+            let (instance, drifted) = deserialize_lenient("detail", raw_detail).map_err(reject)?;
+            (Detail::ContainerInstance(instance), drifted)
         }
         SERVICE_ACTION => {
-            Detail::ServiceAction(deserialize_at("detail", raw_detail).map_err(reject)?)
+            let (action, drifted) = deserialize_lenient("detail", raw_detail).map_err(reject)?;
+            (Detail::ServiceAction(action), drifted)
         }
         DEPLOYMENT_STATE_CHANGE => {
-            Detail::Deployment(deserialize_at("detail", raw_detail).map_err(reject)?)
+            let (deployment, drifted) =
+                deserialize_lenient("detail", raw_detail).map_err(reject)?;
+            (Detail::Deployment(deployment), drifted)
         }
         "" => return Err(reject("`detail-type` is empty".into())),
-        _ => Detail::Other,
+        _ => (Detail::Other, Vec::new()),
     };
 
     Ok(EcsEvent {
         envelope,
         detail,
+        raw: input,
         raw_detail,
+        drifted,
     })
+}
+
+/// Deserializes `value` (found at `prefix`) as `T`, setting aside each field `T` cannot take:
+/// the failing field is removed from a working copy (an array element is replaced by `null`,
+/// so the others keep their index) and parsing starts again, until it succeeds. The common
+/// case, no drift, parses once and copies nothing.
+pub fn deserialize_lenient<T: DeserializeOwned>(
+    prefix: &str,
+    value: &Value,
+) -> Result<(T, Vec<Drift>), String> {
+    let mut working = Cow::Borrowed(value);
+    let mut drifted = Vec::new();
+    loop {
+        let error = match serde_path_to_error::deserialize::<_, T>(working.as_ref()) {
+            Ok(parsed) => return Ok((parsed, drifted)),
+            Err(error) => error,
+        };
+        let mut segments = error.path().iter().cloned().collect::<Vec<_>>();
+        if drifted.len() >= MAX_DRIFT_PASSES {
+            segments.truncate(1);
+        }
+        let raw = set_aside(working.to_mut(), &segments).ok_or_else(|| {
+            // Only a value that is not an object at all ends here; `parse` checks that first.
+            format!("{}: {}", path_text(prefix, &segments), error.inner())
+        })?;
+        drifted.push(Drift {
+            path: path_text(prefix, &segments),
+            raw,
+        });
+    }
+}
+
+/// Takes the value at `segments` out of `value`: removed from its object, or replaced by `null`
+/// in its array. `None` if there is no such value (an empty path included).
+fn set_aside(value: &mut Value, segments: &[serde_path_to_error::Segment]) -> Option<Value> {
+    use serde_path_to_error::Segment;
+    let (last, parents) = segments.split_last()?;
+    let mut cursor = value;
+    for segment in parents {
+        cursor = match segment {
+            Segment::Map { key } => cursor.get_mut(key.as_str())?,
+            Segment::Seq { index } => cursor.get_mut(*index)?,
+            _ => return None,
+        };
+    }
+    match last {
+        Segment::Map { key } => cursor.as_object_mut()?.remove(key.as_str()),
+        Segment::Seq { index } => cursor.get_mut(*index).map(Value::take),
+        _ => None,
+    }
+}
+
+fn path_text(prefix: &str, segments: &[serde_path_to_error::Segment]) -> String {
+    use serde_path_to_error::Segment;
+    let mut text = prefix.to_string();
+    for segment in segments {
+        match segment {
+            Segment::Seq { index } => text.push_str(&format!("[{index}]")),
+            Segment::Map { key } => {
+                if !text.is_empty() {
+                    text.push('.');
+                }
+                text.push_str(key);
+            }
+            _ => text.push_str(".?"),
+        }
+    }
+    text
 }
 
 /// Deserializes `value`, reporting a failure with the path of the field at fault.
@@ -326,7 +473,7 @@ mod tests {
         let event = parse(&input).unwrap();
         match event.detail {
             Detail::Task(task) => {
-                assert_eq!(task.version, 3);
+                assert_eq!(task.version, Some(3));
                 assert_eq!(task.last_status, None);
             }
             other => panic!("{other:?}"),
@@ -334,31 +481,49 @@ mod tests {
     }
 
     #[test]
-    fn names_the_path_of_a_wrongly_typed_field() {
+    fn a_wrongly_typed_field_is_set_aside_with_its_path_and_the_rest_parses() {
         let input = task_event(json!({
             "taskArn": "arn:aws:ecs:xx-test-1:111122223333:task/example/abc",
-            "version": 3,
-            "containers": [{"name": "app", "exitCode": "137"}]
+            "version": "3",
+            "lastStatus": "STOPPED",
+            "containers": [{"name": "app", "exitCode": "137"}, 7, {"name": "side", "exitCode": 0}],
+            "capacityProviderArns": "not modelled for tasks"
         }));
-        let message = rejection(&input);
-        assert!(
-            message.starts_with("3317b2af-7005-947d-b652-f55e762e571a: "),
-            "{message}"
+        let event = parse(&input).unwrap();
+        let paths: Vec<&str> = event.drifted.iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "detail.containers[0].exitCode",
+                "detail.containers[1]",
+                "detail.version"
+            ]
         );
-        assert!(
-            message.contains("detail.containers[0].exitCode"),
-            "{message}"
-        );
+        assert_eq!(event.drifted[0].raw, json!("137"));
+        assert_eq!(event.drifted[1].raw, json!(7));
+        assert_eq!(event.drifted[2].raw, json!("3"));
+        let Detail::Task(task) = event.detail else {
+            panic!("{:?}", event.detail)
+        };
+        assert_eq!(task.version, None);
+        assert_eq!(task.last_status.as_deref(), Some("STOPPED"));
+        let containers = task.containers.unwrap();
+        assert_eq!(containers.len(), 3, "the others keep their index");
+        assert_eq!(containers[0].as_ref().unwrap().name.as_deref(), Some("app"));
+        assert_eq!(containers[0].as_ref().unwrap().exit_code, None);
+        assert_eq!(containers[1], None);
+        assert_eq!(containers[2].as_ref().unwrap().exit_code, Some(0));
     }
 
     #[test]
-    fn requires_the_identifying_fields() {
-        let message = rejection(&task_event(json!({"version": 3})));
-        assert!(message.contains("taskArn"), "{message}");
-        let message = rejection(&task_event(json!({"taskArn": "arn:x", "version": "3"})));
-        assert!(message.contains("detail.version"), "{message}");
-        let message = rejection(&task_event(json!({"taskArn": "arn:x", "version": -1})));
-        assert!(message.contains("detail.version"), "{message}");
+    fn a_flood_of_drift_is_set_aside_whole_after_a_bound() {
+        let containers: Vec<Value> = (0..500).map(|_| json!({"exitCode": "x"})).collect();
+        let input = task_event(json!({"taskArn": "arn:x", "version": 1, "containers": containers}));
+        let event = parse(&input).unwrap();
+        assert_eq!(event.drifted.len(), MAX_DRIFT_PASSES + 1);
+        let last = event.drifted.last().unwrap();
+        assert_eq!(last.path, "detail.containers");
+        assert_eq!(last.raw.as_array().map(Vec::len), Some(500));
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! - service actions, deployments and unknown detail-types carry no version: `eventKey` =
 //!   `<event time>#<content hash>`, so the same content is the same item.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -15,7 +17,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::event::{
-    ContainerInstanceDetail, DeploymentDetail, Detail, EcsEvent, ServiceActionDetail, TaskDetail,
+    ContainerInstanceDetail, DeploymentDetail, Detail, Drift, EcsEvent, ServiceActionDetail,
+    TaskDetail,
 };
 use crate::store::Item;
 
@@ -102,9 +105,16 @@ pub const MAX_NAME_BYTES: usize = 1024;
 /// ECS allows 10 containers per task definition; more is junk, kept as a count.
 pub const MAX_CONTAINERS: usize = 20;
 pub const MAX_CAPACITY_PROVIDERS: usize = 20;
-/// The `detail` of an unmodelled event is stored as JSON up to this size. Events are at most
-/// 256 KB, so this keeps whole details while the item stays well under DynamoDB's 400 KB.
-pub const MAX_DETAIL_JSON_BYTES: usize = 256 * 1024;
+/// The `detail` of an unmodelled event is stored as JSON up to this size. Events go up to
+/// 1 MB (EventBridge's limit since 2026-01-29), an item up to 400 KB: this leaves room for
+/// every other attribute, each capped too, so any event fits. A longer detail is cut, marked
+/// in `truncated`, with `originalBytes` recorded.
+pub const MAX_DETAIL_JSON_BYTES: usize = 320 * 1024;
+/// Each raw value in `driftedFields` is kept up to this size (the parser bounds how many).
+pub const MAX_DRIFT_VALUE_BYTES: usize = 512;
+/// The largest event a delivery can carry: EventBridge events, SQS messages and asynchronous
+/// Lambda payloads, since 2026-01-29. Every event up to this size becomes an item.
+pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
@@ -221,6 +231,22 @@ pub struct AuditRecord {
     /// The whole `detail` as JSON, for detail-types this version does not model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Modelled fields whose value had another type (schema drift): JSON path → the value as
+    /// sent (canonical JSON, cut at [`MAX_DRIFT_VALUE_BYTES`]). Everything else is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drifted_fields: Option<BTreeMap<String, String>>,
+    /// The attributes cut to keep the item within DynamoDB's 400 KB, each marked in its text
+    /// (`…[truncated: N bytes in all]`); `containers` and `capacityProviders` when entries
+    /// beyond their caps were left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<Vec<String>>,
+    /// The event's size as compact JSON, on items where something was cut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_bytes: Option<u64>,
+    /// On a conflict item: the `eventKey` of the item that first took this event's key with
+    /// different content. This item's key is that key + `#conflict#<hash of its content>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict_of: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -282,32 +308,33 @@ impl AuditRecord {
 pub fn build(event: &EcsEvent<'_>, retention_days: u32) -> Result<AuditRecord, Error> {
     let envelope = &event.envelope;
     let reject = |problem: String| Error::bad_event(&envelope.id, problem);
+    let mut cuts = Cuts::default();
     let mut record = AuditRecord {
-        detail_type: cut(&envelope.detail_type, MAX_NAME_BYTES),
-        event_id: envelope.id.clone(),
-        region: envelope.region.clone(),
-        account: envelope.account.clone(),
+        detail_type: cuts.cut("detailType", &envelope.detail_type, MAX_NAME_BYTES),
+        event_id: cuts.cut("eventId", &envelope.id, MAX_NAME_BYTES),
+        region: cuts.text("region", &envelope.region, MAX_NAME_BYTES),
+        account: cuts.text("account", &envelope.account, MAX_NAME_BYTES),
         ..AuditRecord::default()
     };
     let event_time = match &event.detail {
         Detail::Task(task) => {
-            fill_task(&mut record, task).map_err(reject)?;
+            fill_task(&mut record, &mut cuts, event, task).map_err(reject)?;
             task.updated_at
         }
         Detail::ContainerInstance(instance) => {
-            fill_container_instance(&mut record, instance).map_err(reject)?;
+            fill_container_instance(&mut record, &mut cuts, event, instance).map_err(reject)?;
             instance.updated_at
         }
         Detail::ServiceAction(action) => {
-            fill_service_action(&mut record, event, action).map_err(reject)?;
+            fill_service_action(&mut record, &mut cuts, event, action).map_err(reject)?;
             action.created_at
         }
         Detail::Deployment(deployment) => {
-            fill_deployment(&mut record, event, deployment).map_err(reject)?;
+            fill_deployment(&mut record, &mut cuts, event, deployment).map_err(reject)?;
             deployment.updated_at
         }
         Detail::Other => {
-            fill_other(&mut record, event).map_err(reject)?;
+            fill_other(&mut record, &mut cuts, event).map_err(reject)?;
             detail_time(event.raw_detail)
         }
     }
@@ -333,21 +360,95 @@ pub fn build(event: &EcsEvent<'_>, retention_days: u32) -> Result<AuditRecord, E
     if record.failure.is_some() {
         record.failed_at = Some(record.event_time.clone());
     }
+    record.drifted_fields = drifted_fields(&event.drifted, &mut cuts);
+    if !cuts.0.is_empty() {
+        record.original_bytes = Some(json_size(event.raw));
+        record.truncated = Some(cuts.0);
+    }
     Ok(record)
 }
 
-fn fill_task(record: &mut AuditRecord, task: &TaskDetail) -> Result<(), String> {
-    record.resource_arn = key_value("detail.taskArn", &task.task_arn)?;
-    record.event_key = version_key(task.version);
-    record.version = Some(task.version);
-    record.cluster = cluster_name(task.cluster_arn.as_deref(), &task.task_arn, ":task/")?;
-    record.group = text(&task.group, MAX_NAME_BYTES);
+/// The `driftedFields` attribute: JSON path → the raw value as canonical JSON, each cut at
+/// [`MAX_DRIFT_VALUE_BYTES`]. The parser bounds how many there are ([`MAX_DRIFT_PASSES`] plus
+/// the modelled fields), so the map stays small whatever the event.
+fn drifted_fields(drifted: &[Drift], cuts: &mut Cuts) -> Option<BTreeMap<String, String>> {
+    (!drifted.is_empty()).then(|| {
+        drifted
+            .iter()
+            .map(|drift| {
+                let raw = cuts.cut(
+                    "driftedFields",
+                    &canonical_json(&drift.raw),
+                    MAX_DRIFT_VALUE_BYTES,
+                );
+                (cut(&drift.path, MAX_NAME_BYTES), raw)
+            })
+            .collect()
+    })
+}
+
+/// The size of `value` as compact JSON, counted without building the text.
+pub fn json_size(value: &Value) -> u64 {
+    struct Counter(u64);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len() as u64;
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a `Value` to a writer that never fails cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}
+
+/// The resource an event is about: its own ARN field in `detail` when usable, else the first
+/// resource EventBridge lists. Neither: the event cannot be keyed, the one reason to refuse it.
+fn resource_of(field: &str, own: Option<&str>, event: &EcsEvent<'_>) -> Result<String, String> {
+    let own = own.filter(|arn| !arn.is_empty());
+    let listed = || {
+        event
+            .envelope
+            .resources
+            .iter()
+            .map(String::as_str)
+            .find(|resource| !resource.is_empty())
+    };
+    match (own, listed()) {
+        (Some(arn), _) => key_value(field, arn),
+        (None, Some(resource)) => key_value("resources[0]", resource),
+        (None, None) => Err(format!(
+            "`{field}` is missing, empty or not a string, and `resources` names nothing: the event cannot be keyed"
+        )),
+    }
+}
+
+fn fill_task(
+    record: &mut AuditRecord,
+    cuts: &mut Cuts,
+    event: &EcsEvent<'_>,
+    task: &TaskDetail,
+) -> Result<(), String> {
+    record.resource_arn = resource_of("detail.taskArn", task.task_arn.as_deref(), event)?;
+    // Without a usable version the key is `<time>#<content hash>`, as for version-less types.
+    record.event_key = task.version.map(version_key).unwrap_or_default();
+    record.version = task.version;
+    record.cluster = cluster_name(
+        cuts,
+        task.cluster_arn.as_deref(),
+        &record.resource_arn,
+        ":task/",
+    );
+    record.group = cuts.text("group", &task.group, MAX_NAME_BYTES);
     record.service = task
         .group
         .as_deref()
         .and_then(|group| group.strip_prefix("service:"))
         .filter(|name| !name.is_empty())
-        .map(|name| cut(name, MAX_NAME_BYTES));
+        .map(|name| cuts.cut("service", name, MAX_NAME_BYTES));
     if let Some(arn) = task.task_definition_arn.as_deref() {
         let definition = last_segment(arn);
         let (family, revision) = match definition.rsplit_once(':') {
@@ -355,22 +456,38 @@ fn fill_task(record: &mut AuditRecord, task: &TaskDetail) -> Result<(), String> 
             None => (definition, None),
         };
         if !family.is_empty() {
-            record.family = Some(key_value("detail.taskDefinitionArn", family)?);
-            record.task_definition = Some(cut(definition, MAX_NAME_BYTES));
+            // An index key: one beyond DynamoDB's key size stays out of `family-stopped`,
+            // marked, rather than failing the write.
+            record.family = if family.len() > MAX_KEY_BYTES {
+                cuts.mark("family");
+                None
+            } else {
+                Some(family.to_string())
+            };
+            record.task_definition = Some(cuts.cut("taskDefinition", definition, MAX_NAME_BYTES));
             record.revision = revision;
         }
     }
-    record.started_by = text(&task.started_by, MAX_NAME_BYTES);
-    record.launch_type = text(&task.launch_type, MAX_NAME_BYTES);
-    record.capacity_provider = text(&task.capacity_provider_name, MAX_NAME_BYTES);
-    record.availability_zone = text(&task.availability_zone, MAX_NAME_BYTES);
-    record.container_instance_arn = text(&task.container_instance_arn, MAX_NAME_BYTES);
-    record.last_status = text(&task.last_status, MAX_NAME_BYTES);
-    record.desired_status = text(&task.desired_status, MAX_NAME_BYTES);
-    record.stop_code = text(&task.stop_code, MAX_NAME_BYTES);
-    record.stopped_reason = text(&task.stopped_reason, MAX_TEXT_BYTES);
-    record.cpu = text(&task.cpu, MAX_NAME_BYTES);
-    record.memory = text(&task.memory, MAX_NAME_BYTES);
+    record.started_by = cuts.text("startedBy", &task.started_by, MAX_NAME_BYTES);
+    record.launch_type = cuts.text("launchType", &task.launch_type, MAX_NAME_BYTES);
+    record.capacity_provider = cuts.text(
+        "capacityProvider",
+        &task.capacity_provider_name,
+        MAX_NAME_BYTES,
+    );
+    record.availability_zone =
+        cuts.text("availabilityZone", &task.availability_zone, MAX_NAME_BYTES);
+    record.container_instance_arn = cuts.text(
+        "containerInstanceArn",
+        &task.container_instance_arn,
+        MAX_NAME_BYTES,
+    );
+    record.last_status = cuts.text("lastStatus", &task.last_status, MAX_NAME_BYTES);
+    record.desired_status = cuts.text("desiredStatus", &task.desired_status, MAX_NAME_BYTES);
+    record.stop_code = cuts.text("stopCode", &task.stop_code, MAX_NAME_BYTES);
+    record.stopped_reason = cuts.text("stoppedReason", &task.stopped_reason, MAX_TEXT_BYTES);
+    record.cpu = cuts.text("cpu", &task.cpu, MAX_NAME_BYTES);
+    record.memory = cuts.text("memory", &task.memory, MAX_NAME_BYTES);
     record.created_at = task.created_at.map(format_time);
     record.pull_started_at = task.pull_started_at.map(format_time);
     record.pull_stopped_at = task.pull_stopped_at.map(format_time);
@@ -387,12 +504,31 @@ fn fill_task(record: &mut AuditRecord, task: &TaskDetail) -> Result<(), String> 
         let kept: Vec<ContainerRecord> = containers
             .iter()
             .take(MAX_CONTAINERS)
-            .map(|container| ContainerRecord {
-                name: text(&container.name, MAX_NAME_BYTES),
-                image: text(&container.image, MAX_NAME_BYTES),
-                last_status: text(&container.last_status, MAX_NAME_BYTES),
+            .enumerate()
+            // A drifted element (not an object) is kept in `driftedFields`, not here.
+            .filter_map(|(index, container)| Some((index, container.as_ref()?)))
+            .map(|(index, container)| ContainerRecord {
+                name: cuts.text(
+                    &format!("containers[{index}].name"),
+                    &container.name,
+                    MAX_NAME_BYTES,
+                ),
+                image: cuts.text(
+                    &format!("containers[{index}].image"),
+                    &container.image,
+                    MAX_NAME_BYTES,
+                ),
+                last_status: cuts.text(
+                    &format!("containers[{index}].lastStatus"),
+                    &container.last_status,
+                    MAX_NAME_BYTES,
+                ),
                 exit_code: container.exit_code,
-                reason: text(&container.reason, MAX_TEXT_BYTES),
+                reason: cuts.text(
+                    &format!("containers[{index}].reason"),
+                    &container.reason,
+                    MAX_TEXT_BYTES,
+                ),
             })
             .collect();
         let exit_codes: Vec<String> = kept
@@ -403,8 +539,10 @@ fn fill_task(record: &mut AuditRecord, task: &TaskDetail) -> Result<(), String> 
             })
             .collect();
         record.exit_codes = (!exit_codes.is_empty()).then(|| exit_codes.join(" "));
-        record.containers_omitted =
-            (containers.len() > MAX_CONTAINERS).then(|| (containers.len() - MAX_CONTAINERS) as u64);
+        if containers.len() > MAX_CONTAINERS {
+            cuts.mark("containers");
+            record.containers_omitted = Some((containers.len() - MAX_CONTAINERS) as u64);
+        }
         record.containers = Some(kept);
     }
     Ok(())
@@ -412,34 +550,39 @@ fn fill_task(record: &mut AuditRecord, task: &TaskDetail) -> Result<(), String> 
 
 fn fill_container_instance(
     record: &mut AuditRecord,
+    cuts: &mut Cuts,
+    event: &EcsEvent<'_>,
     instance: &ContainerInstanceDetail,
 ) -> Result<(), String> {
-    record.resource_arn = key_value(
+    record.resource_arn = resource_of(
         "detail.containerInstanceArn",
-        &instance.container_instance_arn,
+        instance.container_instance_arn.as_deref(),
+        event,
     )?;
-    record.event_key = version_key(instance.version);
-    record.version = Some(instance.version);
+    record.event_key = instance.version.map(version_key).unwrap_or_default();
+    record.version = instance.version;
     record.cluster = cluster_name(
+        cuts,
         instance.cluster_arn.as_deref(),
-        &instance.container_instance_arn,
+        &record.resource_arn,
         ":container-instance/",
-    )?;
-    record.ec2_instance_id = text(&instance.ec2_instance_id, MAX_NAME_BYTES);
-    record.status = text(&instance.status, MAX_NAME_BYTES);
-    record.status_reason = text(&instance.status_reason, MAX_TEXT_BYTES);
+    );
+    record.ec2_instance_id = cuts.text("ec2InstanceId", &instance.ec2_instance_id, MAX_NAME_BYTES);
+    record.status = cuts.text("status", &instance.status, MAX_NAME_BYTES);
+    record.status_reason = cuts.text("statusReason", &instance.status_reason, MAX_TEXT_BYTES);
     record.agent_connected = instance.agent_connected;
     record.running_tasks_count = instance.running_tasks_count;
     record.pending_tasks_count = instance.pending_tasks_count;
     record.agent_version = instance
         .version_info
         .as_ref()
-        .and_then(|info| text(&info.agent_version, MAX_NAME_BYTES));
+        .and_then(|info| cuts.text("agentVersion", &info.agent_version, MAX_NAME_BYTES));
     Ok(())
 }
 
 fn fill_service_action(
     record: &mut AuditRecord,
+    cuts: &mut Cuts,
     event: &EcsEvent<'_>,
     action: &ServiceActionDetail,
 ) -> Result<(), String> {
@@ -458,21 +601,25 @@ fn fill_service_action(
     let (service_cluster, service) = service_arn.map(split_service_arn).unwrap_or_default();
     record.cluster = match service_cluster {
         Some(cluster) => Some(key_value("resources[0]", cluster)?),
-        None => cluster_name(cluster_arn, "", ":cluster/")?,
+        None => cluster_name(cuts, cluster_arn, "", ":cluster/"),
     };
-    record.service = service.map(|name| cut(name, MAX_NAME_BYTES));
-    record.event_type = text(&action.event_type, MAX_NAME_BYTES);
-    record.event_name = text(&action.event_name, MAX_NAME_BYTES);
-    record.reason = text(&action.reason, MAX_TEXT_BYTES);
+    record.service = service.map(|name| cuts.cut("service", name, MAX_NAME_BYTES));
+    record.event_type = cuts.text("eventType", &action.event_type, MAX_NAME_BYTES);
+    record.event_name = cuts.text("eventName", &action.event_name, MAX_NAME_BYTES);
+    record.reason = cuts.text("reason", &action.reason, MAX_TEXT_BYTES);
     record.created_at = action.created_at.map(format_time);
     record.capacity_providers = action
         .capacity_provider_arns
         .as_deref()
         .filter(|arns| !arns.is_empty())
         .map(|arns| {
+            if arns.len() > MAX_CAPACITY_PROVIDERS {
+                cuts.mark("capacityProviders");
+            }
             arns.iter()
                 .take(MAX_CAPACITY_PROVIDERS)
-                .map(|arn| cut(last_segment(arn), MAX_NAME_BYTES))
+                .flatten()
+                .map(|arn| cuts.cut("capacityProviders", last_segment(arn), MAX_NAME_BYTES))
                 .collect()
         });
     Ok(())
@@ -480,6 +627,7 @@ fn fill_service_action(
 
 fn fill_deployment(
     record: &mut AuditRecord,
+    cuts: &mut Cuts,
     event: &EcsEvent<'_>,
     deployment: &DeploymentDetail,
 ) -> Result<(), String> {
@@ -492,15 +640,19 @@ fn fill_deployment(
     record.resource_arn = key_value("resources[0]", service_arn)?;
     let (cluster, service) = split_service_arn(service_arn);
     record.cluster = cluster.map(|c| key_value("resources[0]", c)).transpose()?;
-    record.service = service.map(|name| cut(name, MAX_NAME_BYTES));
-    record.event_type = text(&deployment.event_type, MAX_NAME_BYTES);
-    record.event_name = text(&deployment.event_name, MAX_NAME_BYTES);
-    record.deployment_id = text(&deployment.deployment_id, MAX_NAME_BYTES);
-    record.reason = text(&deployment.reason, MAX_TEXT_BYTES);
+    record.service = service.map(|name| cuts.cut("service", name, MAX_NAME_BYTES));
+    record.event_type = cuts.text("eventType", &deployment.event_type, MAX_NAME_BYTES);
+    record.event_name = cuts.text("eventName", &deployment.event_name, MAX_NAME_BYTES);
+    record.deployment_id = cuts.text("deploymentId", &deployment.deployment_id, MAX_NAME_BYTES);
+    record.reason = cuts.text("reason", &deployment.reason, MAX_TEXT_BYTES);
     Ok(())
 }
 
-fn fill_other(record: &mut AuditRecord, event: &EcsEvent<'_>) -> Result<(), String> {
+fn fill_other(
+    record: &mut AuditRecord,
+    cuts: &mut Cuts,
+    event: &EcsEvent<'_>,
+) -> Result<(), String> {
     let first_resource = event
         .envelope
         .resources
@@ -511,9 +663,9 @@ fn fill_other(record: &mut AuditRecord, event: &EcsEvent<'_>) -> Result<(), Stri
         None => key_value("detail-type", &event.envelope.detail_type)?,
     };
     let cluster_arn = event.raw_detail.get("clusterArn").and_then(Value::as_str);
-    record.cluster = cluster_name(cluster_arn, "", ":cluster/")?;
+    record.cluster = cluster_name(cuts, cluster_arn, "", ":cluster/");
     let json = canonical_json(event.raw_detail);
-    record.detail = Some(cut(&json, MAX_DETAIL_JSON_BYTES));
+    record.detail = Some(cuts.cut("detail", &json, MAX_DETAIL_JSON_BYTES));
     Ok(())
 }
 
@@ -606,6 +758,53 @@ pub fn content_hash(event: &EcsEvent<'_>) -> String {
         .collect()
 }
 
+/// Attributes that say how an event reached the table, not what it says: a redelivery may
+/// carry a new envelope id, a redrive another retention, a new envelope another size, and it
+/// is still the same event. This is the one definition of "same content": [`same_event`]
+/// and [`conflict_item`] ignore these and compare everything else.
+pub const DELIVERY_ATTRIBUTES: &[&str] = &["eventId", "expiresAt", "originalBytes"];
+
+/// Between an event's key and the content hash of a conflict item's key.
+pub const CONFLICT_MARKER: &str = "#conflict#";
+
+fn content_attributes(item: &Item) -> impl Iterator<Item = (&String, &Value)> {
+    item.iter()
+        .filter(|(name, _)| !DELIVERY_ATTRIBUTES.contains(&name.as_str()))
+}
+
+/// True when two items record the same event: equal in every attribute but
+/// [`DELIVERY_ATTRIBUTES`]. A stored item that differs is a conflict, never a duplicate.
+pub fn same_event(a: &Item, b: &Item) -> bool {
+    content_attributes(a).count() == content_attributes(b).count()
+        && content_attributes(a).all(|(name, value)| b.get(name) == Some(value))
+}
+
+/// The item that keeps `item` when a different event already holds its key: the same
+/// attributes under `eventKey` + [`CONFLICT_MARKER`] + 16 hex of a SHA-256 of its content
+/// (as [`same_event`] sees it), with `conflictOf` naming the key it lost. Deterministic, so
+/// a redelivery of the conflicting event lands on this item and is its duplicate.
+pub fn conflict_item(item: &Item) -> Item {
+    let content: serde_json::Map<String, Value> = content_attributes(item)
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    let digest = Sha256::digest(canonical_json(&Value::Object(content)).as_bytes());
+    let hash: String = digest[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let key = item
+        .get(SORT_KEY)
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let mut conflict = item.clone();
+    conflict.insert(
+        SORT_KEY.to_string(),
+        Value::String(format!("{key}{CONFLICT_MARKER}{hash}")),
+    );
+    conflict.insert("conflictOf".to_string(), Value::String(key.to_string()));
+    conflict
+}
+
 /// JSON with object keys sorted at every level, so equal content gives equal text however a
 /// sender orders its keys.
 pub fn canonical_json(value: &Value) -> String {
@@ -657,8 +856,28 @@ pub fn cut(value: &str, max: usize) -> String {
     format!("{}{marker}", &value[..end])
 }
 
-fn text(value: &Option<String>, max: usize) -> Option<String> {
-    value.as_deref().map(|value| cut(value, max))
+/// The attributes cut to fit, in the order they were cut: the record's `truncated`.
+#[derive(Debug, Default)]
+struct Cuts(Vec<String>);
+
+impl Cuts {
+    /// [`cut`], noting `name` when it cuts.
+    fn cut(&mut self, name: &str, value: &str, max: usize) -> String {
+        if value.len() > max {
+            self.mark(name);
+        }
+        cut(value, max)
+    }
+
+    fn text(&mut self, name: &str, value: &Option<String>, max: usize) -> Option<String> {
+        value.as_deref().map(|value| self.cut(name, value, max))
+    }
+
+    fn mark(&mut self, name: &str) {
+        if !self.0.iter().any(|cut| cut == name) {
+            self.0.push(name.to_string());
+        }
+    }
 }
 
 /// A key attribute must be non-empty and within DynamoDB's key size.
@@ -676,23 +895,28 @@ fn key_value(field: &str, value: &str) -> Result<String, String> {
 }
 
 /// The cluster name, from `cluster_arn` when present, else from a new-format resource ARN
-/// (`…:task/<cluster>/<id>`), which embeds it.
+/// (`…:task/<cluster>/<id>`), which embeds it. An index key: one beyond DynamoDB's key size
+/// is left out (the event stays out of the cluster indexes) and marked, not a failure.
 fn cluster_name(
+    cuts: &mut Cuts,
     cluster_arn: Option<&str>,
     resource_arn: &str,
     resource_marker: &str,
-) -> Result<Option<String>, String> {
+) -> Option<String> {
     let from_cluster_arn = cluster_arn.filter(|arn| !arn.is_empty()).map(last_segment);
     let from_resource = || {
         let path = resource_arn.split_once(resource_marker)?.1;
         let (cluster, _id) = path.split_once('/')?;
         Some(cluster)
     };
-    from_cluster_arn
+    let name = from_cluster_arn
         .or_else(from_resource)
-        .filter(|name| !name.is_empty())
-        .map(|name| key_value("detail.clusterArn", name))
-        .transpose()
+        .filter(|name| !name.is_empty())?;
+    if name.len() > MAX_KEY_BYTES {
+        cuts.mark("cluster");
+        return None;
+    }
+    Some(name.to_string())
 }
 
 /// The first service ARN among the event's resources.
@@ -926,6 +1150,80 @@ mod tests {
                 .iter()
                 .any(|index| index.name == FAMILY_STOPPED_INDEX)
         );
+    }
+
+    #[test]
+    fn an_event_without_a_usable_identity_is_keyed_by_what_is_left_or_refused() {
+        let task = |detail: Value, resources: Value| {
+            build(
+                &parse(&envelope("ECS Task State Change", resources, detail)).unwrap(),
+                14,
+            )
+        };
+        let arn = "arn:aws:ecs:xx-test-1:111122223333:task/prod/0a1b";
+        // No usable version: keyed by time and content, like a version-less event.
+        let record = task(json!({"taskArn": arn, "version": "two"}), json!([])).unwrap();
+        assert_eq!(record.resource_arn, arn);
+        assert!(
+            record.event_key.starts_with("2026-11-20T10:00:01.000Z#"),
+            "{}",
+            record.event_key
+        );
+        assert_eq!(record.version, None);
+        assert!(
+            record
+                .drifted_fields
+                .unwrap()
+                .contains_key("detail.version")
+        );
+        // No usable task ARN: the resource EventBridge names.
+        let record = task(json!({"taskArn": 12, "version": 2}), json!([arn])).unwrap();
+        assert_eq!(
+            (record.resource_arn.as_str(), record.event_key.as_str()),
+            (arn, "v00000000000000000002")
+        );
+        assert_eq!(record.cluster.as_deref(), Some("prod"));
+        // Neither: nothing to key it by.
+        let error = task(json!({"version": 2}), json!([])).unwrap_err();
+        assert!(error.to_string().contains("cannot be keyed"), "{error}");
+    }
+
+    #[test]
+    fn same_content_ignores_only_the_delivery_attributes() {
+        let detail = json!({"taskArn": "arn:aws:ecs:xx-test-1:111122223333:task/prod/0a1b",
+                            "version": 2, "lastStatus": "RUNNING"});
+        let input = envelope("ECS Task State Change", json!([]), detail);
+        let item = record_of(&input).to_item().unwrap();
+        let mut redelivered = item.clone();
+        redelivered.insert("eventId".into(), json!("another-id"));
+        redelivered.insert("expiresAt".into(), json!(1));
+        redelivered.insert("originalBytes".into(), json!(999));
+        assert!(same_event(&item, &redelivered));
+        for (name, value) in [
+            ("lastStatus", json!("STOPPED")),
+            ("region", json!("xx-test-2")),
+            ("extra", json!(1)),
+        ] {
+            let mut other = item.clone();
+            other.insert(name.into(), value);
+            assert!(!same_event(&item, &other), "{name}");
+            assert!(!same_event(&other, &item), "{name}");
+        }
+        let conflict = conflict_item(&item);
+        assert_eq!(
+            conflict[SORT_KEY],
+            conflict_item(&redelivered)[SORT_KEY],
+            "a redelivery has the same conflict key"
+        );
+        let key = conflict[SORT_KEY].as_str().unwrap();
+        assert!(
+            key.starts_with("v00000000000000000002#conflict#") && key.len() == 21 + 10 + 16,
+            "{key}"
+        );
+        assert_eq!(conflict["conflictOf"], json!("v00000000000000000002"));
+        let mut other = item.clone();
+        other.insert("lastStatus".into(), json!("STOPPED"));
+        assert_ne!(conflict_item(&other)[SORT_KEY], conflict[SORT_KEY]);
     }
 
     #[test]

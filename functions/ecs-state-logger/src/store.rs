@@ -12,20 +12,13 @@ use crate::record::{PARTITION_KEY, SORT_KEY};
 /// A record as attribute name → JSON value; the adapter maps JSON types to DynamoDB types.
 pub type Item = Map<String, Value>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum PutOutcome {
     Written,
-    /// An item with the same key exists: this event was delivered before.
-    Duplicate,
-}
-
-impl PutOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PutOutcome::Written => "written",
-            PutOutcome::Duplicate => "duplicate",
-        }
-    }
+    /// An item with the same key exists, returned as stored (DynamoDB's
+    /// `ReturnValuesOnConditionCheckFailure=ALL_OLD`: no extra read, no extra permission).
+    /// Whether it is this event again or another one is the caller's question.
+    Exists(Box<Item>),
 }
 
 pub trait RecordStore {
@@ -65,8 +58,8 @@ impl RecordStore for MemoryStore {
             event_id: String::new(),
             message: "memory store lock poisoned".into(),
         })?;
-        if items.contains_key(&key) {
-            return Ok(PutOutcome::Duplicate);
+        if let Some(stored) = items.get(&key) {
+            return Ok(PutOutcome::Exists(Box::new(stored.clone())));
         }
         items.insert(key, item.clone());
         Ok(PutOutcome::Written)

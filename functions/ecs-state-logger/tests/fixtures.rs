@@ -15,8 +15,8 @@ use chrono::DateTime;
 use ecs_state_logger::error::UNKNOWN_EVENT_ID;
 use ecs_state_logger::handler::record_event;
 use ecs_state_logger::record::{
-    AuditRecord, CLUSTER_FAILURES_INDEX, CLUSTER_TIME_INDEX, FAMILY_STOPPED_INDEX, MAX_TEXT_BYTES,
-    SERVICE_TIME_INDEX, canonical_json, version_key,
+    AuditRecord, CLUSTER_FAILURES_INDEX, CLUSTER_TIME_INDEX, FAMILY_STOPPED_INDEX, MAX_EVENT_BYTES,
+    MAX_TEXT_BYTES, SERVICE_TIME_INDEX, canonical_json, version_key,
 };
 use ecs_state_logger::store::{Item, MemoryStore};
 use ecs_state_logger::{Config, Error, event, record};
@@ -1010,32 +1010,33 @@ fn generated_cases() -> Vec<(String, Vec<u8>, Expected)> {
         .into_iter()
         .find(|(name, _)| name == "task-fargate-06-stopped.json")
         .unwrap();
-    // EventBridge's limit is 256 KB per event: fill the reason up to it with a 3-byte character,
+    // EventBridge's limit is 1 MB per event: fill the reason up to it with a 3-byte character,
     // so the cut must land on a character boundary.
     let mut huge_reason = template.clone();
-    huge_reason["id"] = json!("generated-256kb-stopped-reason");
-    let room = 256 * 1024 - serde_json::to_vec(&template).unwrap().len();
+    huge_reason["id"] = json!("generated-1mb-stopped-reason");
+    let room = MAX_EVENT_BYTES - serde_json::to_vec(&template).unwrap().len();
     let reason = "€".repeat(room / 3);
     huge_reason["detail"]["stoppedReason"] = json!(reason);
     let mut huge_detail = template.clone();
-    huge_detail["id"] = json!("generated-256kb-unknown-detail");
+    huge_detail["id"] = json!("generated-1mb-unknown-detail");
     huge_detail["detail-type"] = json!("ECS Something Large");
     huge_detail["detail"]["padding"] = json!("x".repeat(room));
     let mut items = serde_json::Map::new();
     items.insert("detailType".into(), json!("ECS Something Large"));
+    items.insert("truncated".into(), json!(["detail"]));
     vec![
         (
-            "generated: 256 KB stoppedReason".into(),
+            "generated: 1 MB stoppedReason".into(),
             serde_json::to_vec(&huge_reason).unwrap(),
             Expected::Recorded(
-                json!({"lastStatus": "STOPPED", "failure": null})
+                json!({"lastStatus": "STOPPED", "failure": null, "truncated": ["stoppedReason"]})
                     .as_object()
                     .cloned()
                     .unwrap(),
             ),
         ),
         (
-            "generated: 256 KB detail of an unknown detail-type".into(),
+            "generated: 1 MB detail of an unknown detail-type".into(),
             serde_json::to_vec(&huge_detail).unwrap(),
             Expected::Recorded(items),
         ),
@@ -1110,7 +1111,12 @@ fn run_malformed(
                 return Err(format!("recorded, but the store has {} items", items.len()));
             };
             check_recorded_item(&input, item, attributes)?;
-            if recorded.outcome != "written"
+            let expected_outcome = if item.contains_key("driftedFields") {
+                "written_with_warnings"
+            } else {
+                "written"
+            };
+            if recorded.outcome != expected_outcome
                 || item["resourceArn"] != json!(recorded.resource_arn)
                 || item["eventKey"] != json!(recorded.event_key)
             {
@@ -1203,14 +1209,14 @@ fn the_malformed_corpus_is_rejected_clearly_or_recorded_whole() {
         .iter()
         .filter(|(_, _, e)| matches!(e, Expected::Error(_)))
         .count();
-    assert!(rejected >= 30 && cases.len() - rejected >= 10);
+    assert!(rejected >= 30 && cases.len() - rejected >= 25);
 }
 
 #[test]
 fn the_generated_huge_reason_is_cut_on_a_character_boundary() {
     let (_, bytes, _) = generated_cases().remove(0);
     let input: Value = serde_json::from_slice(&bytes).unwrap();
-    assert!(bytes.len() <= 256 * 1024 && bytes.len() > 255 * 1024);
+    assert!(bytes.len() <= MAX_EVENT_BYTES && bytes.len() > MAX_EVENT_BYTES - 1024);
     let record = build(&input);
     let reason = record.stopped_reason.unwrap();
     assert!(reason.len() <= MAX_TEXT_BYTES);
