@@ -14,6 +14,7 @@
 //!   `environments/local`, clients for moto, the built `bootstrap` under a Runtime API).
 
 pub mod async_invoke;
+pub mod bench;
 pub mod error;
 pub mod events;
 pub mod function;
