@@ -3,8 +3,9 @@
 
 `make bench`'s cold path runs the function against this server: DynamoDB is reached over TLS
 in AWS, and the SDK keeps its connection, so the one-time TLS set-up (trust store, crypto
-provider, handshake) is what a cold start pays. moto_server itself answers HTTP/1.0 with
-`Connection: close`, which would make every event pay a handshake.
+provider, handshake) is what a cold start pays. moto_server (werkzeug) answers every request
+with `Connection: close`, which would make every event pay a handshake: the TLS listener is
+cheroot, an HTTP/1.1 server that keeps connections alive.
 
 One process, one moto state, two listeners:
   --http-port   plain HTTP as moto_server serves it, for the benchmark's own set-up;
@@ -32,34 +33,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from werkzeug.serving import WSGIRequestHandler, make_server
+try:
+    from cheroot import wsgi
+    from cheroot.ssl.builtin import BuiltinSSLAdapter
+except ImportError:
+    sys.exit("moto-tls: cheroot is not installed: pip install -r tests/requirements.txt (make tools)")
+from werkzeug.serving import make_server
 
 from moto.moto_server.threaded_moto_server import (
     DomainDispatcherApplication,
     create_backend_app,
 )
-
-
-class KeepAliveHandler(WSGIRequestHandler):
-    """HTTP/1.1 with keep-alive: connections stay open between requests.
-
-    werkzeug answers HTTP/1.0, and under 1.1 still adds `Connection: close` to every answer
-    (its docs: http.server cannot drain an unread request body before the next request).
-    moto reads every DynamoDB request body whole, so the header is dropped here; a client
-    that sends a body moto does not read would see its next request misparsed, which the
-    benchmark would report as errors.
-    """
-
-    protocol_version = "HTTP/1.1"
-
-    def send_header(self, keyword, value):
-        if keyword.lower() == "connection" and value.lower() == "close":
-            return
-        super().send_header(keyword, value)
-
-    def log_request(self, *args, **kwargs):
-        # One line per request would cost moto CPU the benchmark is not about.
-        pass
 
 
 def _name(common_name):
@@ -155,13 +139,15 @@ def main():
 
     app = DomainDispatcherApplication(create_backend_app)
     plain = make_server(args.host, args.http_port, app, threaded=True)
-    tls = make_server(args.host, args.https_port, app, threaded=True,
-                      request_handler=KeepAliveHandler, ssl_context=(cert, key))
+    # cheroot keeps HTTP/1.1 connections alive (werkzeug's server closes every one) and sets
+    # TCP_NODELAY, so a kept connection does not wait on delayed ACKs.
+    tls = wsgi.Server((args.host, args.https_port), app, numthreads=4)
+    tls.ssl_adapter = BuiltinSSLAdapter(cert, key)
+    tls.prepare()
     threading.Thread(target=plain.serve_forever, daemon=True).start()
     threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
     print("ready", flush=True)
-    tls.serve_forever()
-
+    tls.serve()
 
 if __name__ == "__main__":
     main()

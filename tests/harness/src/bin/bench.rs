@@ -53,6 +53,11 @@ const LAMBDA_ARM64_USD_PER_GB_SECOND: f64 = 0.000_013_333_4;
 /// DynamoDB on-demand write request units, Standard table class (the price since the
 /// 2024-11-01 cut): USD per million. Index writes are charged the same way.
 const DYNAMODB_USD_PER_MILLION_WRU: f64 = 0.625;
+/// Global tables, per extra region: each write is replicated as replicated write request
+/// units (on demand: the same price as a write since the 2024-11-01 cut), index writes in the
+/// replica as writes, and the item crosses regions as data transfer out (USD per GB).
+const DYNAMODB_USD_PER_MILLION_REPLICATED_WRU: f64 = 0.625;
+const INTER_REGION_TRANSFER_USD_PER_GB: f64 = 0.02;
 /// The memory both functions are costed at.
 const MEMORY_MB: u32 = 128;
 
@@ -972,6 +977,33 @@ fn report(bench: &Bench, summary: &Summary, packages: (u64, u64), machine: &Valu
             usd(costs[1].total() / kept.1),
             usd(costs[2].total() / kept.0),
             usd(costs[3].total() / kept.1),
+        ],
+    );
+    // Global tables: per extra region, each event's units again (replicated writes for the
+    // table, writes for the replica's indexes) plus the item's bytes across regions
+    // (puts ÷ events: ours one per event, the recipe one per task event, overwrites included).
+    let replica = |units: f64, bytes: f64, stored: f64| {
+        units * DYNAMODB_USD_PER_MILLION_REPLICATED_WRU
+            + 1e6 * bytes * stored / 1e9 * INTER_REGION_TRANSFER_USD_PER_GB
+    };
+    let puts = summary.both(|r| r.task_items as f64);
+    let stored = (
+        ratio(written.0, events as f64),
+        ratio(puts.1, events as f64),
+    );
+    let replica_cost = (
+        replica(units.0, item.0, stored.0),
+        replica(units.1, item.1, stored.1),
+    );
+    cost_row(
+        &format!(
+            "global table, per extra region: units × ${DYNAMODB_USD_PER_MILLION_REPLICATED_WRU} per million replicated writes + item bytes × ${INTER_REGION_TRANSFER_USD_PER_GB}/GB across regions"
+        ),
+        [
+            usd(replica_cost.0),
+            usd(replica_cost.1),
+            usd(replica_cost.0),
+            usd(replica_cost.1),
         ],
     );
     let gb = f64::from(MEMORY_MB) / 1024.0;
