@@ -59,7 +59,7 @@ cargo-lambda:
 
 .PHONY: moto
 moto:
-	@command -v moto_server >/dev/null || $(MAKE) --no-print-directory tools
+	@{ command -v moto_server >/dev/null && $(PYTHON) -c 'import cheroot' 2>/dev/null; } || $(MAKE) --no-print-directory tools
 
 build/terraformrc:
 	@mkdir -p build

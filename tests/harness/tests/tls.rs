@@ -39,9 +39,10 @@ async fn setup(
         &dir.path().join("moto-tls.log"),
     )
     .await?;
-    let client = dynamodb_client(&api.http_endpoint(), "us-east-1");
+    let config = RuntimeApiConfig::default();
+    let client = dynamodb_client(&api.http_endpoint(), &config.region);
     create_rust_table(&client, &api.http_endpoint(), TABLE).await?;
-    let runtime = RuntimeApi::start_with(RuntimeApiConfig::default()).await?;
+    let runtime = RuntimeApi::start_with(config).await?;
     Ok((api, runtime))
 }
 
