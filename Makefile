@@ -67,7 +67,7 @@ cargo-lambda:
 
 .PHONY: moto
 moto:
-	@command -v moto_server >/dev/null || $(MAKE) --no-print-directory tools
+	@{ command -v moto_server >/dev/null && $(PYTHON) -c 'import cheroot' 2>/dev/null; } || $(MAKE) --no-print-directory tools
 
 build/terraformrc:
 	@mkdir -p build
@@ -198,7 +198,11 @@ bench: build moto ## Side-by-side benchmark against the Python recipe; writes bu
 
 .PHONY: bench-short
 bench-short: build moto ## The benchmark with few events and one repetition, to keep it working
-	@BENCH_EVENTS=200 BENCH_REPETITIONS=1 scripts/bench.sh
+	@BENCH_EVENTS=200 BENCH_REPETITIONS=1 BENCH_COLD_RUNS=1 BENCH_COLD_MEMORY=128 scripts/bench.sh
+
+.PHONY: bench-cold
+bench-cold: build moto ## Only the cold path: TLS to the local API, Lambda's CPU share at 128/256/512 MB
+	@BENCH_COLD_ONLY=1 scripts/bench.sh
 
 .PHONY: clean
 clean: local-api-stop ## Remove build outputs (keeps Terraform state)

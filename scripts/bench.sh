@@ -7,6 +7,11 @@
 #   BENCH_SEED         seed of the generated event stream (default 20261120)
 #   BENCH_PROFILE      cargo profile of the driver: release for timed runs; a one-repetition
 #                      smoke run uses dev, the build `make test` has already made (default)
+#   BENCH_COLD_RUNS    cold path: fresh processes per implementation and memory size, against
+#                      the local API over TLS, in a CPU quota of Lambda's share (default 5;
+#                      0 skips it)
+#   BENCH_COLD_MEMORY  cold path: memory sizes in MB (default 128,256,512)
+#   BENCH_COLD_ONLY    1: only the cold path
 #   BASELINE_DIR       the Python recipe (default ../shared/baseline/python-recipe)
 #   ENV                environment whose tfvars name the region and table (default local)
 #
@@ -93,4 +98,8 @@ PYTHON="$python" "$target_dir/$profile_dir/bench" \
   --seed "$seed" \
   --environment "${ENV:-local}" \
   --out "$out" \
-  --versions "$versions"
+  --versions "$versions" \
+  --cold-runs "${BENCH_COLD_RUNS:-5}" \
+  --cold-memory "${BENCH_COLD_MEMORY:-128,256,512}" \
+  --moto-tls "$root/scripts/moto-tls.py" \
+  ${BENCH_COLD_ONLY:+--cold-only}

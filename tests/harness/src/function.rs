@@ -44,6 +44,7 @@ pub struct FunctionCommand {
     memory_mb: u32,
     log_file: Option<PathBuf>,
     inherit_env: bool,
+    cgroup_procs: Option<PathBuf>,
 }
 
 impl FunctionCommand {
@@ -60,6 +61,7 @@ impl FunctionCommand {
             memory_mb: 128,
             log_file: None,
             inherit_env: false,
+            cgroup_procs: None,
         }
     }
 
@@ -145,6 +147,15 @@ impl FunctionCommand {
     /// Pass the harness's whole environment through instead of a clean one.
     pub fn inherit_env(mut self, inherit: bool) -> Self {
         self.inherit_env = inherit;
+        self
+    }
+
+    /// Start the process inside a control group: `procs` is the group's `cgroup.procs` file
+    /// (cgroup v1 or v2). The child joins it between fork and exec, so its whole life,
+    /// from the first instruction of the program, runs under the group's limits (a CPU
+    /// quota, as Lambda allots CPU in proportion to memory).
+    pub fn cgroup(mut self, procs: impl AsRef<Path>) -> Self {
+        self.cgroup_procs = Some(procs.as_ref().to_owned());
         self
     }
 
@@ -238,6 +249,32 @@ impl FunctionCommand {
         }
         // Its own process group, so that kill reaches anything it starts.
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        // Opened here, written in the child: "0" moves the writing process itself. The file
+        // is close-on-exec, and is closed in the parent when `procs` drops after the spawn.
+        let procs = match &self.cgroup_procs {
+            Some(path) => Some(
+                File::options()
+                    .write(true)
+                    .open(path)
+                    .map_err(|e| Error::io(format!("opening {}", path.display()), e))?,
+            ),
+            None => None,
+        };
+        if let Some(file) = &procs {
+            let fd = std::os::fd::AsRawFd::as_raw_fd(file);
+            // SAFETY: the closure runs in the forked child before exec and calls only
+            // write(2), which is async-signal-safe; it allocates nothing and takes no lock.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
+                    let rc = libc::write(fd, b"0".as_ptr().cast(), 1);
+                    if rc == 1 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
 
         let spawned_at = Instant::now();
         let child = command.spawn().map_err(|e| Error::Function {

@@ -19,6 +19,7 @@
 
 pub mod arch;
 pub mod async_invoke;
+pub mod bench;
 pub mod error;
 pub mod events;
 pub mod fault_proxy;

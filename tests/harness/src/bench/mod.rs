@@ -1,0 +1,60 @@
+//! What `make bench` (the `bench` binary) is made of beyond its warm run: the two functions
+//! and how each is started, their tables, CPU accounting, and the cold path (TLS to the local
+//! API, a CPU quota of Lambda's share, fresh processes).
+
+pub mod cold;
+pub mod cpu;
+pub mod cpu_quota;
+pub mod tables;
+pub mod tls_api;
+
+use std::path::Path;
+
+use crate::FunctionCommand;
+
+/// The baseline's table, as its README names it.
+pub const BASELINE_TABLE: &str = "ecslogger";
+pub const BASELINE_HANDLER: &str = "handler.ecslogger";
+pub const RETENTION_DAYS: u32 = 14;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Implementation {
+    Rust,
+    Python,
+}
+
+impl Implementation {
+    pub fn label(self) -> &'static str {
+        match self {
+            Implementation::Rust => "ecs-state-logger (Rust)",
+            Implementation::Python => "Python recipe",
+        }
+    }
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Implementation::Rust => "rust",
+            Implementation::Python => "python",
+        }
+    }
+
+    /// The function's process: the `bootstrap`, or the recipe under awslambdaric (the
+    /// interpreter is `$PYTHON`, which scripts/bench.sh resolves past any shim), with the
+    /// environment each needs beyond Lambda's.
+    pub fn command(
+        self,
+        bootstrap: &Path,
+        baseline_dir: &Path,
+        rust_table: &str,
+    ) -> FunctionCommand {
+        match self {
+            Implementation::Rust => FunctionCommand::new(bootstrap)
+                .env("TABLE_NAME", rust_table)
+                .env("RETENTION_DAYS", RETENTION_DAYS.to_string()),
+            Implementation::Python => FunctionCommand::python_ric(baseline_dir, BASELINE_HANDLER)
+                .env("TABLE", BASELINE_TABLE)
+                // Lambda's task root is read-only: the handler compiles at each cold start.
+                .env("PYTHONDONTWRITEBYTECODE", "1"),
+        }
+    }
+}
