@@ -18,7 +18,10 @@ use serde_json::{Value, json};
 use crate::arch::{ARCH_VAR, Arch};
 use crate::error::{Error, Result};
 use crate::local_env::{self, LocalEnvironment, repo_root};
-use crate::{FunctionProcess, Invocation, MotoServer, RuntimeApi, RuntimeApiConfig, Terraform};
+use crate::{
+    FunctionCommand, FunctionProcess, Invocation, MotoServer, RuntimeApi, RuntimeApiConfig,
+    Terraform,
+};
 
 /// Where `make build` leaves the function, relative to the repository root.
 pub const LAMBDA_DIR: &str = "target/lambda/ecs-state-logger";

@@ -20,7 +20,9 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// The shipped bootstrap, started as `LAMBDA_ARCH` says (natively or under the emulator).
 fn bootstrap() -> harness::Result<FunctionCommand> {
-    Ok(Arch::from_env()?.launcher()?.command(&built_lambda("bootstrap")?))
+    Ok(Arch::from_env()?
+        .launcher()?
+        .command(&built_lambda("bootstrap")?))
 }
 
 /// [`Soak::FULL`], or `SOAK_DELIVERIES` deliveries (at least 10), a fifth of them redeliveries.
