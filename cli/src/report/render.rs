@@ -5,6 +5,9 @@ use std::fmt::{Display, Write as _};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
+use std::collections::HashMap;
+
+use super::pack::{self, LaneLayout};
 use super::*;
 use crate::output::{self, Zone};
 
@@ -91,6 +94,134 @@ fn clip(text: &str, max: usize) -> String {
     }
 }
 
+/// Each failed task's row in the failures list (its first), by region and task id.
+fn failure_links(timeline: &Timeline) -> HashMap<(&str, &str), usize> {
+    let mut links = HashMap::new();
+    for (index, failure) in timeline.failures.iter().enumerate() {
+        links
+            .entry((failure.region.as_str(), failure.task.as_str()))
+            .or_insert(index);
+    }
+    links
+}
+
+/// `212 runs · 3 failed · median 7m05s · p95 21m10s · 08:00 → 23:41`.
+fn lane_summary<Tz: TimeZone>(lane: &Lane, zone: &Zone<Tz>) -> String
+where
+    Tz::Offset: Display,
+{
+    let stats = pack::stats(lane);
+    let mut parts = Vec::new();
+    if stats.runs > 0 {
+        parts.push(match stats.runs {
+            1 => "1 run".to_string(),
+            n => format!("{n} runs"),
+        });
+        parts.push(format!("{} failed", stats.failures));
+    }
+    if let (Some(median), Some(p95)) = (stats.median, stats.p95) {
+        parts.push(format!(
+            "median {} · p95 {}",
+            pack::short_duration(median),
+            pack::short_duration(p95)
+        ));
+    }
+    if let (Some(first), Some(last)) = (stats.first, stats.last) {
+        parts.push(format!(
+            "{} → {}",
+            time_text(first, zone, "%H:%M"),
+            time_text(last, zone, "%H:%M")
+        ));
+    }
+    if !lane.deployments.is_empty() {
+        parts.push(match lane.deployments.len() {
+            1 => "1 deployment".to_string(),
+            n => format!("{n} deployments"),
+        });
+    }
+    parts.join(" · ")
+}
+
+/// One run's bar with its tooltip; a failure's links to its row in the failures list.
+fn bar<Tz: TimeZone>(
+    task: &TaskBar,
+    y: f64,
+    scale: &Scale,
+    zone: &Zone<Tz>,
+    link: Option<usize>,
+) -> String
+where
+    Tz::Offset: Display,
+{
+    let bar_y = y + (ROW_HEIGHT - BAR_HEIGHT) / 2.0;
+    let x_created = scale.x(task.created);
+    let x_end = scale.x(task.end).max(x_created + MIN_BAR_WIDTH);
+    let x_started = task
+        .started
+        .map(|started| scale.x(started).clamp(x_created, x_end))
+        .unwrap_or(x_created);
+    let mut title = format!("task {}", task.task_id);
+    if let Some(definition) = &task.definition {
+        let _ = write!(title, " ({definition})");
+    }
+    // a routine run's times to the second (the page names the day and zone), a failure's in full
+    let time = |at: DateTime<Utc>| match link {
+        Some(_) => full_time(at, zone),
+        None => time_text(at, zone, "%H:%M:%S"),
+    };
+    let _ = write!(
+        title,
+        "\n{}: {}\ncreated {}",
+        task.ending.label(),
+        task.last_status,
+        time(task.created)
+    );
+    if let Some(started) = task.started {
+        let _ = write!(title, "\nstarted {}", time(started));
+    }
+    if task.ending != Ending::Running {
+        let _ = write!(title, "\nstopped {}", time(task.end));
+    }
+    for (label, value) in [
+        ("stop code", &task.stop_code),
+        ("exit codes", &task.exit_codes),
+        ("reason", &task.reason),
+    ] {
+        if let Some(value) = value {
+            let _ = write!(title, "\n{label}: {value}");
+        }
+    }
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<g class="task {}"><title>{}</title>"#,
+        task.ending.class(),
+        escape(&title)
+    );
+    if let Some(row) = link {
+        let _ = write!(s, "<a href=\"#f-{row}\">");
+    }
+    if x_started > x_created {
+        let _ = write!(
+            s,
+            r#"<rect class="bar starting" x="{x_created:.1}" y="{bar_y:.1}" width="{:.1}" height="{BAR_HEIGHT}" fill="{}"/>"#,
+            x_started - x_created,
+            task.ending.colour()
+        );
+    }
+    let _ = write!(
+        s,
+        r#"<rect class="bar" x="{x_started:.1}" y="{bar_y:.1}" width="{:.1}" height="{BAR_HEIGHT}" fill="{}"/>"#,
+        (x_end - x_started).max(2.0),
+        task.ending.colour()
+    );
+    if link.is_some() {
+        s.push_str("</a>");
+    }
+    s.push_str("</g>");
+    s
+}
+
 fn svg<Tz: TimeZone>(timeline: &Timeline, zone: &Zone<Tz>) -> String
 where
     Tz::Offset: Display,
@@ -107,9 +238,22 @@ where
         .collect::<std::collections::BTreeSet<_>>()
         .len()
         > 1;
-    let rows: usize = timeline.lanes.iter().map(|lane| lane.tasks.len()).sum();
-    let height =
-        AXIS_HEIGHT + timeline.lanes.len() as f64 * LANE_HEIGHT + rows as f64 * ROW_HEIGHT + 10.0;
+    let layouts: Vec<LaneLayout> = timeline
+        .lanes
+        .iter()
+        .map(|lane| pack::layout(lane, timeline.since, timeline.until))
+        .collect();
+    let links = failure_links(timeline);
+    let rows: usize = layouts
+        .iter()
+        .map(|layout| layout.failure_rows.len() + layout.routine_rows.len())
+        .sum();
+    let bands = layouts.iter().filter(|layout| layout.folded > 0).count();
+    let height = AXIS_HEIGHT
+        + timeline.lanes.len() as f64 * LANE_HEIGHT
+        + rows as f64 * ROW_HEIGHT
+        + bands as f64 * ROW_HEIGHT
+        + 10.0;
     let mut s = String::new();
     let _ = write!(
         s,
@@ -153,8 +297,13 @@ where
     }
 
     let mut y = AXIS_HEIGHT;
-    for lane in &timeline.lanes {
-        // the lane's header: its name, and its service or cluster events as marks
+    for (lane, layout) in timeline.lanes.iter().zip(&layouts) {
+        let top = y;
+        let lane_height = LANE_HEIGHT
+            + (layout.failure_rows.len()
+                + layout.routine_rows.len()
+                + usize::from(layout.folded > 0)) as f64
+                * ROW_HEIGHT;
         let name = if multi_region {
             format!("{} · {}", lane.name, lane.region)
         } else {
@@ -162,11 +311,49 @@ where
         };
         let _ = write!(
             s,
-            r#"<g class="lane"><rect class="lane-band" x="0" y="{y}" width="{WIDTH}" height="{LANE_HEIGHT}"/><text class="lane-name" x="8" y="{:.1}">{}</text>"#,
+            r#"<g class="lane"><rect class="lane-band" x="0" y="{y}" width="{WIDTH}" height="{LANE_HEIGHT}"/><text class="lane-name" x="8" y="{:.1}">{}</text><text class="lane-stats" x="{PLOT_LEFT}" y="{:.1}">{}</text>"#,
             y + 17.0,
-            escape(&name)
+            escape(&clip(&name, 44)),
+            y + 17.0,
+            escape(&lane_summary(lane, zone))
         );
+        // deployments: bands behind the lane's runs
+        for deployment in &lane.deployments {
+            let x = scale.x(deployment.start);
+            let x_end = scale
+                .x(deployment.end.unwrap_or(timeline.until))
+                .max(x + 2.0);
+            let class = if deployment.failed {
+                "deploy deploy-failed"
+            } else {
+                "deploy"
+            };
+            let title = format!(
+                "deployment {}: {} → {}, {}",
+                deployment.id,
+                full_time(deployment.start, zone),
+                deployment
+                    .end
+                    .map(|end| full_time(end, zone))
+                    .unwrap_or_else(|| "in progress".into()),
+                deployment.state
+            );
+            let _ = write!(
+                s,
+                r#"<rect class="{class}" x="{x:.1}" y="{top}" width="{:.1}" height="{lane_height}"><title>{}</title></rect>"#,
+                x_end - x,
+                escape(&title)
+            );
+        }
+        let routine_markers = lane.markers.iter().filter(|marker| !marker.failed).count();
+        let mut routine_drawn = 0;
         for marker in &lane.markers {
+            if !marker.failed {
+                if routine_drawn >= pack::MARKER_CAP {
+                    continue;
+                }
+                routine_drawn += 1;
+            }
             let x = scale.x(marker.time);
             let cy = y + LANE_HEIGHT / 2.0;
             let class = if marker.failed {
@@ -186,71 +373,65 @@ where
                 escape(&title)
             );
         }
+        if routine_markers > routine_drawn {
+            let _ = write!(
+                s,
+                r#"<text class="folded" x="{:.1}" y="{:.1}" text-anchor="end">+{} service events</text>"#,
+                PLOT_RIGHT,
+                y + 17.0,
+                routine_markers - routine_drawn
+            );
+        }
         s.push_str("</g>");
         y += LANE_HEIGHT;
 
-        for task in &lane.tasks {
-            let label = match &task.definition {
-                Some(definition) => {
-                    format!("{} · {}", clip(&task.task_id, 32), clip(definition, 14))
+        let groups = [
+            ("failed runs", &layout.failure_rows),
+            ("runs", &layout.routine_rows),
+        ];
+        for (label, rows) in groups {
+            for (index, row) in rows.iter().enumerate() {
+                if index == 0 {
+                    let count: usize = rows.iter().map(Vec::len).sum();
+                    let _ = write!(
+                        s,
+                        r#"<text class="row-name" x="20" y="{:.1}">{label} ({count})</text>"#,
+                        y + 14.0
+                    );
                 }
-                None => clip(&task.task_id, 32),
-            };
-            let bar_y = y + (ROW_HEIGHT - BAR_HEIGHT) / 2.0;
-            let x_created = scale.x(task.created);
-            let x_end = scale.x(task.end).max(x_created + MIN_BAR_WIDTH);
-            let x_started = task
-                .started
-                .map(|started| scale.x(started).clamp(x_created, x_end))
-                .unwrap_or(x_created);
-            let mut title = format!(
-                "task {}{}\n{}: {}",
-                task.task_id,
-                task.definition
-                    .as_deref()
-                    .map(|d| format!(" ({d})"))
-                    .unwrap_or_default(),
-                task.ending.label(),
-                task.last_status
-            );
-            let _ = write!(title, "\ncreated {}", full_time(task.created, zone));
-            if let Some(started) = task.started {
-                let _ = write!(title, "\nstarted {}", full_time(started, zone));
-            }
-            if task.ending != Ending::Running {
-                let _ = write!(title, "\nstopped {}", full_time(task.end, zone));
-            }
-            for (label, value) in [
-                ("stop code", &task.stop_code),
-                ("exit codes", &task.exit_codes),
-                ("reason", &task.reason),
-            ] {
-                if let Some(value) = value {
-                    let _ = write!(title, "\n{label}: {value}");
+                for task in row {
+                    let link = links.get(&(task.region.as_str(), task.task_id.as_str()));
+                    s.push_str(&bar(task, y, &scale, zone, link.copied()));
                 }
+                y += ROW_HEIGHT;
             }
-            let title = escape(&title);
+        }
+        if layout.folded > 0 {
+            let peak = layout.density.iter().copied().max().unwrap_or(1).max(1);
             let _ = write!(
                 s,
-                r#"<g class="task {}"><text class="task-name" x="20" y="{:.1}">{}</text><title>{title}</title>"#,
-                task.ending.class(),
+                r#"<g class="density"><text class="row-name" x="20" y="{:.1}">+{} more runs (density)</text><title>{} routine runs folded: the darker, the more ran at once (at most {peak})</title>"#,
                 y + 14.0,
-                escape(&label),
+                layout.folded,
+                layout.folded
             );
-            if x_started > x_created {
+            // one area: a column's height is how many folded runs were alive in it
+            let column = (PLOT_RIGHT - PLOT_LEFT) / pack::DENSITY_BUCKETS as f64;
+            let base = y + (ROW_HEIGHT + BAR_HEIGHT) / 2.0;
+            let mut d = format!("M{PLOT_LEFT:.1} {base:.1}");
+            for (index, count) in layout.density.iter().enumerate() {
+                let top = base - BAR_HEIGHT * *count as f64 / peak as f64;
                 let _ = write!(
-                    s,
-                    r#"<rect class="bar starting" x="{x_created:.1}" y="{bar_y:.1}" width="{:.1}" height="{BAR_HEIGHT}" fill="{}"/>"#,
-                    x_started - x_created,
-                    task.ending.colour()
+                    d,
+                    "V{top:.1}H{:.1}",
+                    PLOT_LEFT + (index + 1) as f64 * column
                 );
             }
             let _ = write!(
                 s,
-                r#"<rect class="bar" x="{x_started:.1}" y="{bar_y:.1}" width="{:.1}" height="{BAR_HEIGHT}" fill="{}"/></g>"#,
-                (x_end - x_started).max(2.0),
-                task.ending.colour()
+                r#"<path d="{d}V{base:.1}z" fill="{OK_COLOUR}" fill-opacity="0.45"/>"#
             );
+            s.push_str("</g>");
             y += ROW_HEIGHT;
         }
     }
@@ -280,6 +461,11 @@ svg .tick { fill: #57606a; font-size: 11px; }
 svg .bar.starting { opacity: 0.35; }
 svg .mark { fill: #8c959f; }
 svg .mark-failed { fill: #c92a2a; }
+svg .lane-stats, svg .folded { fill: #57606a; font-size: 11px; }
+svg .row-name { fill: #57606a; font-size: 11px; }
+svg .deploy { fill: #1c7ed6; fill-opacity: 0.08; }
+svg .deploy-failed { fill: #e03131; fill-opacity: 0.10; }
+svg a .bar { cursor: pointer; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 6px 8px; border-bottom: 1px solid #d0d7de; }
 th { background: #f3f5f7; font-weight: 600; white-space: nowrap; }
@@ -335,7 +521,7 @@ where
         );
     }
     page.push_str(
-        r#"<span><i class="swatch pale" style="background:#6e7781"></i>pale: before startedAt (provisioning, pulling)</span><span><i class="diamond"></i>service event</span><span><i class="diamond failed"></i>service failure</span></div>"#,
+        r#"<span><i class="swatch pale" style="background:#6e7781"></i>pale: before startedAt (provisioning, pulling)</span><span><i class="diamond"></i>service event</span><span><i class="diamond failed"></i>service failure</span><span><i class="swatch pale" style="background:#1c7ed6"></i>deployment</span></div><p class="meta">Runs that do not overlap share a row, so a service is as tall as the most tasks it ran at once. Every failed run is drawn and links to its line in the failures list; routine runs beyond the first rows are folded into a density band.</p>"#,
     );
     page.push('\n');
     if timeline.lanes.is_empty() {
@@ -355,10 +541,11 @@ where
             page.push_str("<th>Region</th>");
         }
         page.push_str("<th>Service</th><th>Task</th><th>Stop code / event</th><th>Exit codes</th><th>Reason</th><th>What it means</th></tr></thead>\n<tbody>\n");
-        for failure in &timeline.failures {
+        for (index, failure) in timeline.failures.iter().enumerate() {
+            // the anchor a failed run's bar links to
             let _ = write!(
                 page,
-                "<tr class=\"failure\"><td class=\"time\">{}</td>",
+                "<tr class=\"failure\"><td class=\"time\" id=\"f-{index}\">{}</td>",
                 escape(&output::show_time(&failure.time, zone))
             );
             if multi_region {

@@ -267,7 +267,8 @@ fn the_page_is_self_contained_and_escapes_what_the_table_says() {
     );
     // bars in each colour, a row per failure
     for ending in Ending::ALL {
-        let bar = format!(r#"fill="{}"/></g>"#, ending.colour());
+        assert!(page.contains(r#"class="bar" "#));
+        let bar = format!(r#"fill="{}"/>"#, ending.colour());
         assert!(page.contains(&bar), "no {ending:?} bar");
     }
     assert_eq!(page.matches("<tr class=\"failure\">").count(), 4);
@@ -323,4 +324,168 @@ fn ticks_stay_few() {
     assert_eq!(tick_step(Duration::hours(24)), Duration::hours(2));
     assert_eq!(tick_step(Duration::hours(2)), Duration::minutes(10));
     assert_eq!(tick_step(Duration::days(7)), Duration::days(1));
+}
+
+/// A busy day: `services` services of `per_service` runs each, some failed, some interrupted,
+/// a deployment on every service; one STOPPED event per run, as the table holds it.
+fn busy_day(services: usize, per_service: usize) -> Vec<Found> {
+    let start = now() - Duration::hours(24);
+    let mut found = Vec::new();
+    let mut state: u64 = 7;
+    let mut next = move |n: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        i64::try_from((state >> 33) % n).unwrap_or_default()
+    };
+    for service in 0..services {
+        let name = format!("service-{service:02}");
+        for run in 0..per_service {
+            let created = start + Duration::seconds(next(86_000));
+            let stopped = created + Duration::seconds(30 + next(3_600));
+            let kind = next(100);
+            let mut record = AuditRecord {
+                resource_arn: format!("arn:aws:ecs:xx-test-1:1:task/prod/{service:04}{run:028}"),
+                event_key: version_key(5),
+                detail_type: "ECS Task State Change".into(),
+                event_time: format_time(stopped),
+                cluster: Some("prod".into()),
+                service: Some(name.clone()),
+                group: Some(format!("service:{name}")),
+                task_definition: Some(format!("{name}:3")),
+                last_status: Some("STOPPED".into()),
+                version: Some(5),
+                created_at: Some(format_time(created)),
+                started_at: Some(format_time(created + Duration::seconds(20))),
+                stopped_at: Some(format_time(stopped)),
+                stop_code: Some("ServiceSchedulerInitiated".into()),
+                ..AuditRecord::default()
+            };
+            if kind < 3 {
+                record.stop_code = Some("EssentialContainerExited".into());
+                record.stopped_reason = Some("Essential container in task exited".into());
+                record.exit_codes = Some("app=137".into());
+                record.containers = Some(vec![ContainerRecord {
+                    name: Some("app".into()),
+                    exit_code: Some(137),
+                    reason: Some("OutOfMemoryError: Container killed due to memory usage".into()),
+                    ..ContainerRecord::default()
+                }]);
+            } else if kind < 4 {
+                record.stop_code = Some("SpotInterruption".into());
+                record.stopped_reason = Some("Your Spot Task was interrupted.".into());
+            }
+            record.failure = ecs_state_logger::record::classify_failure(&record);
+            record.failed_at = record.failure.as_ref().map(|_| record.event_time.clone());
+            found.push(Found {
+                region: "xx-test-1".into(),
+                record,
+            });
+        }
+        for (minutes, name, id) in [
+            (600, "SERVICE_DEPLOYMENT_IN_PROGRESS", "ecs-svc/1"),
+            (630, "SERVICE_DEPLOYMENT_COMPLETED", "ecs-svc/1"),
+        ] {
+            found.push(Found {
+                region: "xx-test-1".into(),
+                record: AuditRecord {
+                    resource_arn: format!("arn:aws:ecs:xx-test-1:1:service/prod/{name}"),
+                    event_key: format!("{}#{minutes}", ago(minutes)),
+                    detail_type: "ECS Deployment State Change".into(),
+                    event_time: ago(minutes),
+                    cluster: Some("prod".into()),
+                    service: Some(format!("service-{service:02}")),
+                    event_name: Some(name.into()),
+                    deployment_id: Some(id.into()),
+                    ..AuditRecord::default()
+                },
+            });
+        }
+    }
+    found
+}
+
+#[test]
+fn a_ten_thousand_task_day_stays_under_a_megabyte_with_every_failure_linked() {
+    let day = busy_day(50, 200);
+    let timeline = build(
+        &day,
+        "prod",
+        &["xx-test-1".to_string()],
+        now() - Duration::hours(24),
+        now(),
+        now(),
+    );
+    assert_eq!(timeline.task_count(), 10_000);
+    let failed_runs: Vec<&TaskBar> = timeline
+        .lanes
+        .iter()
+        .flat_map(|lane| &lane.tasks)
+        .filter(|bar| pack::is_failure(bar))
+        .collect();
+    assert!(failed_runs.len() > 200, "{}", failed_runs.len());
+    let page = render_html(&timeline, &Zone::<Utc>::Utc);
+    assert!(page.len() < 1_000_000, "{} bytes", page.len());
+    // every failed run is drawn, linked to its line of the failures list, which exists
+    assert_eq!(page.matches("<a href=\"#f-").count(), failed_runs.len());
+    assert_eq!(timeline.failures.len(), failed_runs.len());
+    for index in 0..timeline.failures.len() {
+        assert!(
+            page.contains(&format!("<a href=\"#f-{index}\">")),
+            "no link to {index}"
+        );
+        assert!(
+            page.contains(&format!("id=\"f-{index}\"")),
+            "no row {index}"
+        );
+    }
+    for bar in &failed_runs {
+        assert!(page.contains(&format!("task {}", bar.task_id)));
+    }
+    // each service: a summary, a deployment band, failures in rows as many as their peak
+    for lane in &timeline.lanes {
+        let layout = pack::layout(lane, timeline.since, timeline.until);
+        let failures: Vec<_> = lane
+            .tasks
+            .iter()
+            .filter(|bar| pack::is_failure(bar))
+            .map(|bar| (bar.created, bar.end))
+            .collect();
+        assert_eq!(layout.failure_rows.len(), pack::peak_concurrency(&failures));
+        let drawn: usize = layout.routine_rows.iter().map(Vec::len).sum();
+        assert!(drawn <= pack::ROUTINE_CAP);
+        assert_eq!(drawn + layout.folded + failures.len(), lane.tasks.len());
+        assert_eq!(lane.deployments.len(), 1);
+    }
+    assert_eq!(page.matches("class=\"deploy\"").count(), 50);
+    assert!(page.contains("200 runs · "), "a lane's summary line");
+}
+
+#[test]
+fn a_quiet_service_is_as_tall_as_its_peak_concurrency() {
+    let day = busy_day(1, 12);
+    let timeline = build(
+        &day,
+        "prod",
+        &["xx-test-1".to_string()],
+        now() - Duration::hours(24),
+        now(),
+        now(),
+    );
+    let lane = &timeline.lanes[0];
+    let layout = pack::layout(lane, timeline.since, timeline.until);
+    let runs: Vec<_> = lane
+        .tasks
+        .iter()
+        .map(|bar| (bar.created, bar.end))
+        .collect();
+    assert_eq!(layout.folded, 0);
+    let routine: Vec<_> = lane
+        .tasks
+        .iter()
+        .filter(|bar| !pack::is_failure(bar))
+        .map(|bar| (bar.created, bar.end))
+        .collect();
+    assert_eq!(layout.routine_rows.len(), pack::peak_concurrency(&routine));
+    assert!(layout.routine_rows.len() < runs.len(), "runs share rows");
 }
