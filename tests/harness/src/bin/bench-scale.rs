@@ -283,6 +283,10 @@ async fn main() -> Result {
             started.elapsed().as_secs_f64()
         );
         let bare = bench.bare_query(cluster)?;
+        eprintln!(
+            "bench-scale: {cluster} bare query: {written} items, {:.1} s, {:.0} MB",
+            bare.seconds, bare.peak_rss_mb
+        );
         let service = format!("{cluster}/{}", service_name(0));
         let page = args.out.join(format!("scale-{cluster}.html"));
         let page_arg = page.display().to_string();
