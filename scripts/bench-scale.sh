@@ -11,6 +11,11 @@ services="${BENCH_SCALE_SERVICES:-50}"
 # The numbers are the release build's; the short run may use the dev build tests share.
 profile="${BENCH_SCALE_PROFILE:-release}"
 command -v aws >/dev/null || { echo "bench-scale: the AWS CLI is missing (make tools)" >&2; exit 1; }
+# GNU time measures each child's peak RSS.
+if [[ ! -x /usr/bin/time ]]; then
+  (apt-get install -y -qq time >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq time; } >/dev/null 2>&1) \
+    || { echo "bench-scale: SKIPPED: GNU time (/usr/bin/time) is missing and could not be installed (apt-get install time)" >&2; exit 0; }
+fi
 cargo build --quiet --profile "$profile" -p ecs-audit
 cargo build --quiet -p harness --bin bench-scale
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
