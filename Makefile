@@ -195,10 +195,12 @@ check: lint test ## Everything CI runs
 .PHONY: bench
 bench: build moto ## Side-by-side benchmark against the Python recipe; writes build/bench/results.md
 	@scripts/bench.sh
+	@scripts/bench-scale.sh
 
 .PHONY: bench-short
 bench-short: build moto ## The benchmark with few events and one repetition, to keep it working
 	@BENCH_EVENTS=200 BENCH_REPETITIONS=1 BENCH_COLD_RUNS=1 BENCH_COLD_MEMORY=128 scripts/bench.sh
+	@BENCH_SCALE_TASKS=300 BENCH_SCALE_SERVICES=10 BENCH_SCALE_PROFILE=dev scripts/bench-scale.sh
 
 .PHONY: bench-cold
 bench-cold: build moto ## Only the cold path: TLS to the local API, Lambda's CPU share at 128/256/512 MB

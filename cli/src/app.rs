@@ -1,5 +1,5 @@
 //! One run of the CLI: read the question, choose table and regions, ask every region
-//! concurrently, merge, print.
+//! concurrently, merge their streams by time, write each record as it comes.
 
 use std::io::Write;
 
@@ -8,20 +8,23 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{ProvideCredentials, Region};
 use chrono::{DateTime, Local, Utc};
-use tokio::task::JoinSet;
+use tokio::sync::mpsc;
+use tokio::task::{JoinError, JoinHandle, JoinSet};
 
 use crate::cli::{
     Cli, Command, Common, DEFAULT_DEFINITION_SINCE, DEFAULT_LOOKUP_SINCE, DEFAULT_SINCE,
     OutputFormat, TzChoice,
 };
-use crate::dynamo::{Answer, Paging, RegionTable};
+use crate::dynamo::{Paging, RegionTable, Tally};
 use crate::environment::{
     Environment, RegionChoice, Target, find_environments_dir, resolve_target,
 };
 use crate::error::{Error, Result, one_line};
-use crate::output::{self, Found, Zone};
+use crate::merge::{Merge, Step};
+use crate::output::{Found, Zone};
 use crate::query::{self, QuerySpec, TaskRef};
 use crate::report;
+use crate::sink::{JsonSink, Sink, TableSink};
 use crate::timerange::TimeRange;
 
 /// A question, read and checked before any AWS call.
@@ -162,78 +165,82 @@ pub async fn run(cli: Cli, out: &mut dyn Write, log: &mut dyn Write) -> Result<(
         }
     };
 
-    let answers = ask_all(&tables, &spec, paging).await?;
-    if common.verbose {
-        for (table, answer) in tables.iter().zip(&answers) {
-            let _ = writeln!(
-                log,
-                "region {}: table {}, {} page(s), {} event(s){}",
-                table.region,
-                table.table,
-                answer.pages,
-                answer.found.len(),
-                if answer.missing > 0 {
-                    format!(", {} expired before they could be read", answer.missing)
-                } else {
-                    String::new()
-                }
-            );
-        }
-    }
-    let found = output::merge(
-        answers.into_iter().map(|answer| answer.found).collect(),
-        spec.sort,
-        spec.newest_first,
-        common.limit,
-    );
-    if let Command::Report {
-        cluster,
-        range,
-        html,
-    } = &cli.command
-    {
-        let range = range.resolve(DEFAULT_SINCE, now)?;
-        return write_report(&found, cluster, &range, html, &target, common.tz, now, out);
-    }
-    let text = match common.output {
-        OutputFormat::Json => {
-            output::render_json(&found).map_err(|error| Error::Output(error.to_string()))?
-        }
-        OutputFormat::Table => match common.tz {
-            TzChoice::Utc => table_text(&found, &spec, &what, &target, &Zone::<Utc>::Utc),
-            TzChoice::Local => table_text(&found, &spec, &what, &target, &Zone::Local(Local)),
-        },
+    let report = match &cli.command {
+        Command::Report {
+            cluster,
+            range,
+            html,
+        } => Some((cluster, range.resolve(DEFAULT_SINCE, now)?, html)),
+        _ => None,
     };
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        // `ecs-audit ... | head`: the reader has what it wanted.
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(error) => Err(Error::Output(error.to_string())),
+    if let Some((cluster, range, html)) = report {
+        let mut builder =
+            report::TimelineBuilder::new(cluster, &target.regions, range.since, range.until, now);
+        let tallies = stream_all(&tables, &spec, paging, common.limit, |found| {
+            builder.add(&found);
+            Ok(())
+        })
+        .await?;
+        log_tallies(common, &tables, &tallies, log);
+        let timeline = builder.finish();
+        return write_report(&timeline, cluster, &range, html, &target, common.tz, out);
+    }
+    let mut sink: Box<dyn Sink + '_> = match (common.output, common.tz) {
+        (OutputFormat::Json, _) => Box::new(JsonSink::new(out)),
+        (OutputFormat::Table, TzChoice::Utc) => {
+            Box::new(TableSink::new(out, Zone::<Utc>::Utc, spec.sort))
+        }
+        (OutputFormat::Table, TzChoice::Local) => {
+            Box::new(TableSink::new(out, Zone::Local(Local), spec.sort))
+        }
+    };
+    let streamed = stream_all(&tables, &spec, paging, common.limit, |found| {
+        sink.push(found).map_err(written)
+    })
+    .await;
+    let tallies = match streamed {
+        Err(Error::Output(message)) if message == BROKEN_PIPE => return Ok(()),
+        other => other?,
+    };
+    match sink.finish(&target.regions, &what).map_err(written) {
+        Err(Error::Output(message)) if message == BROKEN_PIPE => return Ok(()),
+        other => other?,
+    }
+    log_tallies(common, &tables, &tallies, log);
+    Ok(())
+}
+
+/// Marks a write to a closed pipe: `ecs-audit ... | head` has what it wanted.
+const BROKEN_PIPE: &str = "broken pipe";
+
+fn written(error: std::io::Error) -> Error {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        Error::Output(BROKEN_PIPE.into())
+    } else {
+        Error::Output(error.to_string())
     }
 }
 
-fn table_text<Tz: chrono::TimeZone>(
-    found: &[Found],
-    spec: &QuerySpec,
-    what: &str,
-    target: &Target,
-    zone: &Zone<Tz>,
-) -> String
-where
-    Tz::Offset: std::fmt::Display,
-{
-    let rows: Vec<output::Row> = found
-        .iter()
-        .map(|found| output::row(found, spec.sort, zone))
-        .collect();
-    let mut text = String::new();
-    if !rows.is_empty() {
-        text.push_str(&output::render_table(&rows));
-        text.push('\n');
+/// With `-v`: what each region read.
+fn log_tallies(common: &Common, tables: &[RegionTable], tallies: &[Tally], log: &mut dyn Write) {
+    if !common.verbose {
+        return;
     }
-    text.push_str(&output::summary(&rows, &target.regions, what));
-    text.push('\n');
-    text
+    for (table, tally) in tables.iter().zip(tallies) {
+        let _ = writeln!(
+            log,
+            "region {}: table {}, {} page(s), {} event(s){}",
+            table.region,
+            table.table,
+            tally.pages,
+            tally.events,
+            if tally.missing > 0 {
+                format!(", {} expired before they could be read", tally.missing)
+            } else {
+                String::new()
+            }
+        );
+    }
 }
 
 /// The environment `--env` names, read from `--environments-dir`, else from the nearest
@@ -311,22 +318,77 @@ fn region_tables(sdk_config: &SdkConfig, target: &Target) -> Vec<RegionTable> {
         .collect()
 }
 
-/// Asks every region at once; answers come back in the regions' order. The first region
-/// (in that order) that failed decides the error.
-async fn ask_all(tables: &[RegionTable], spec: &QuerySpec, paging: Paging) -> Result<Vec<Answer>> {
-    let mut tasks = JoinSet::new();
-    for (position, table) in tables.iter().enumerate() {
-        let table = table.clone();
-        let spec = spec.clone();
-        tasks.spawn(async move { (position, table.answer(&spec, paging).await) });
+/// Records a region's stream holds before its reader waits for the merge.
+const CHUNKS_AHEAD: usize = 2;
+
+/// Asks every region at once and hands each record to `each` in the question's order, as
+/// the regions' pages arrive (a k-way merge of their sorted streams); at most `limit`. A
+/// region that fails stops the whole answer with its error; returns what each region read,
+/// in the regions' order.
+async fn stream_all(
+    tables: &[RegionTable],
+    spec: &QuerySpec,
+    paging: Paging,
+    limit: Option<usize>,
+    mut each: impl FnMut(Found) -> Result<()>,
+) -> Result<Vec<Tally>> {
+    let mut receivers = Vec::with_capacity(tables.len());
+    let mut producers = Vec::with_capacity(tables.len());
+    for table in tables {
+        let (sender, receiver) = mpsc::channel(CHUNKS_AHEAD);
+        producers.push(Some(tokio::spawn(table.clone().stream(
+            spec.clone(),
+            paging,
+            sender,
+        ))));
+        receivers.push(receiver);
     }
-    let mut results: Vec<Option<Result<Answer>>> = (0..tables.len()).map(|_| None).collect();
-    while let Some(joined) = tasks.join_next().await {
-        let (position, result) = joined
-            .map_err(|error| Error::Internal(format!("a region's query stopped: {error}")))?;
-        results[position] = Some(result);
+    let mut tallies = vec![Tally::default(); tables.len()];
+    let mut merge = Merge::new(tables.len(), spec.sort, spec.newest_first);
+    let mut emitted = 0;
+    let outcome: Result<()> = async {
+        loop {
+            match merge.step() {
+                Step::Need(source) => match receivers[source].recv().await {
+                    Some(chunk) => merge.push(source, chunk),
+                    None => {
+                        // the region's stream ended: fail at once if it ended in an error
+                        if let Some(producer) = producers[source].take() {
+                            tallies[source] = joined(producer.await)?;
+                        }
+                        merge.finish(source);
+                    }
+                },
+                Step::Group(group) => {
+                    for found in group {
+                        if limit.is_some_and(|limit| emitted >= limit) {
+                            return Ok(());
+                        }
+                        each(found)?;
+                        emitted += 1;
+                    }
+                }
+                Step::Done => return Ok(()),
+            }
+        }
     }
-    results.into_iter().flatten().collect()
+    .await;
+    drop(receivers);
+    if let Err(error) = outcome {
+        producers.iter().flatten().for_each(JoinHandle::abort);
+        return Err(error);
+    }
+    // stopped early (--limit): each region stops at its next send
+    for (position, producer) in producers.into_iter().enumerate() {
+        if let Some(producer) = producer {
+            tallies[position] = joined(producer.await)?;
+        }
+    }
+    Ok(tallies)
+}
+
+fn joined(result: std::result::Result<Result<Tally>, JoinError>) -> Result<Tally> {
+    result.map_err(|error| Error::Internal(format!("a region's query stopped: {error}")))?
 }
 
 /// Finds the one task ARN whose id starts with `prefix` among `cluster`'s events.
@@ -389,28 +451,18 @@ async fn find_task(
 }
 
 /// `report`: the timeline page to `html` (`-`: to `out`), and one line saying what it holds.
-#[allow(clippy::too_many_arguments)]
 fn write_report(
-    found: &[Found],
+    timeline: &report::Timeline,
     cluster: &str,
     range: &TimeRange,
     html: &std::path::Path,
     target: &Target,
     tz: TzChoice,
-    now: DateTime<Utc>,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let timeline = report::build(
-        found,
-        cluster,
-        &target.regions,
-        range.since,
-        range.until,
-        now,
-    );
     let page = match tz {
-        TzChoice::Utc => report::render_html(&timeline, &Zone::<Utc>::Utc),
-        TzChoice::Local => report::render_html(&timeline, &Zone::Local(Local)),
+        TzChoice::Utc => report::render_html(timeline, &Zone::<Utc>::Utc),
+        TzChoice::Local => report::render_html(timeline, &Zone::Local(Local)),
     };
     let written = if html.as_os_str() == "-" {
         out.write_all(page.as_bytes())

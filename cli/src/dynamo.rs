@@ -1,9 +1,9 @@
-//! The I/O edge: sends the queries [`crate::query`] describes to one region's table, follows
-//! every page (`LastEvaluatedKey`), and reads full items back with `BatchGetItem` where an
-//! index copies only some attributes. Items become records through the handler crate's own
+//! The I/O edge: sends the queries [`crate::query`] describes to one region's table, streams
+//! every page (`LastEvaluatedKey`) as it arrives, and reads full items back with
+//! `BatchGetItem`, in bounded concurrent batches, where an index copies only some attributes. Items become records through the handler crate's own
 //! mapping ([`record_from_attributes`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
@@ -11,6 +11,8 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use ecs_state_logger::dynamodb::record_from_attributes;
 use ecs_state_logger::record::{PARTITION_KEY, SORT_KEY};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result, one_line};
 use crate::output::Found;
@@ -31,15 +33,22 @@ pub struct RegionTable {
     pub table: String,
 }
 
-/// What one region answered, and what it cost.
-#[derive(Debug, Clone, Default)]
-pub struct Answer {
-    pub found: Vec<Found>,
+/// What one region's stream read, and what it cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
     /// Query pages read.
     pub pages: usize,
+    /// Records delivered.
+    pub events: usize,
     /// Index entries whose item was gone when read back (expired in between).
     pub missing: usize,
 }
+
+/// Chunks of full items read back at once, per region: bounds both the requests in flight
+/// and the records held (each chunk is at most [`BATCH_GET_MAX_KEYS`] records).
+const READ_AHEAD: usize = 4;
+/// Query pages fetched ahead of the read-back; a page is at most 1 MB of index entries.
+const PAGES_AHEAD: usize = 1;
 
 /// Paging options.
 #[derive(Debug, Clone, Copy, Default)]
@@ -51,23 +60,98 @@ pub struct Paging {
 }
 
 impl RegionTable {
-    /// Runs `spec`, follows every page, and returns full records in the query's order.
-    pub async fn answer(&self, spec: &QuerySpec, paging: Paging) -> Result<Answer> {
-        let (items, pages) = self.query_items(spec, paging).await?;
-        let (items, missing) = if spec.needs_full_items {
-            self.full_items(&items).await?
+    /// Runs `spec` and sends its records to `out` in the query's order, a chunk at a time,
+    /// as the pages arrive: the next page is fetched while the full items of this one are
+    /// read back, in at most [`READ_AHEAD`] concurrent batches. Holds a bounded number of
+    /// records whatever the answer's size; stops early, without error, when `out` closes.
+    pub async fn stream(
+        self,
+        spec: QuerySpec,
+        paging: Paging,
+        out: mpsc::Sender<Vec<Found>>,
+    ) -> Result<Tally> {
+        let (pages_in, mut pages) = mpsc::channel(PAGES_AHEAD);
+        let pager = {
+            let table = self.clone();
+            let spec = spec.clone();
+            tokio::spawn(async move { table.pages(&spec, paging, pages_in).await })
+        };
+        let mut tally = Tally::default();
+        let mut in_flight: VecDeque<ChunkJob> = VecDeque::new();
+        let mut open = true;
+        'pages: while let Some(page) = pages.recv().await {
+            let mut page: Vec<Attributes> = page;
+            while !page.is_empty() {
+                let rest = page.split_off(page.len().min(BATCH_GET_MAX_KEYS));
+                let chunk = std::mem::replace(&mut page, rest);
+                let table = self.clone();
+                let full = spec.needs_full_items;
+                in_flight.push_back(tokio::spawn(async move { table.chunk(chunk, full).await }));
+                if in_flight.len() >= READ_AHEAD
+                    && let Some(oldest) = in_flight.pop_front()
+                    && !deliver(oldest, &out, &mut tally).await?
+                {
+                    open = false;
+                    break 'pages;
+                }
+            }
+        }
+        while open && let Some(oldest) = in_flight.pop_front() {
+            open = deliver(oldest, &out, &mut tally).await?;
+        }
+        if !open {
+            pager.abort();
+            in_flight.iter().for_each(JoinHandle::abort);
+            return Ok(tally);
+        }
+        tally.pages = pager
+            .await
+            .map_err(|error| Error::Internal(format!("a region's pages stopped: {error}")))??;
+        Ok(tally)
+    }
+
+    /// Sends every Query page of `spec` to `out` (stops at `paging.max_items` entries or when
+    /// `out` closes); returns the pages read.
+    async fn pages(
+        &self,
+        spec: &QuerySpec,
+        paging: Paging,
+        out: mpsc::Sender<Vec<Attributes>>,
+    ) -> Result<usize> {
+        let mut pages = 0;
+        let mut entries = 0;
+        let mut start: Option<Attributes> = None;
+        loop {
+            let (items, next) = self.page(spec, paging, start.take()).await?;
+            pages += 1;
+            entries += items.len();
+            if out.send(items).await.is_err() {
+                break;
+            }
+            if paging.max_items.is_some_and(|max| entries >= max) {
+                break;
+            }
+            match next {
+                Some(key) => start = Some(key),
+                None => break,
+            }
+        }
+        Ok(pages)
+    }
+
+    /// Full records of one chunk of index entries (read back by key when `full`), in the
+    /// entries' order, and how many were gone.
+    async fn chunk(&self, entries: Vec<Attributes>, full: bool) -> Result<(Vec<Found>, usize)> {
+        let (items, missing) = if full {
+            self.full_items(&entries).await?
         } else {
-            (items, 0)
+            (entries, 0)
         };
         let found = items
             .iter()
             .map(|item| self.record(item))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Answer {
-            found,
-            pages,
-            missing,
-        })
+        Ok((found, missing))
     }
 
     /// The resource ARNs the query matches, in order, with the pages read; for lookups that
@@ -90,51 +174,57 @@ impl RegionTable {
         let mut pages = 0;
         let mut start: Option<Attributes> = None;
         loop {
-            let mut request = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .set_index_name(spec.index.map(str::to_string))
-                .key_condition_expression(&spec.key_condition)
-                .set_filter_expression(spec.filter.clone())
-                .scan_index_forward(!spec.newest_first)
-                .set_limit(paging.page_size)
-                .set_exclusive_start_key(start.take());
-            for (placeholder, name) in &spec.names {
-                request = request.expression_attribute_names(placeholder, name);
-            }
-            for (placeholder, value) in &spec.values {
-                request = request
-                    .expression_attribute_values(placeholder, AttributeValue::S(value.clone()));
-            }
-            let output = request
-                .send()
-                .await
-                .map_err(|error| self.error("Query", error))?;
+            let (page, next) = self.page(spec, paging, start.take()).await?;
             pages += 1;
-            items.extend(output.items.unwrap_or_default());
+            items.extend(page);
             if paging.max_items.is_some_and(|max| items.len() >= max) {
                 break;
             }
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
+            match next {
+                Some(key) => start = Some(key),
+                None => break,
             }
         }
         Ok((items, pages))
     }
 
+    /// One Query page from `start`, and where the next begins (`None`: this was the last).
+    async fn page(
+        &self,
+        spec: &QuerySpec,
+        paging: Paging,
+        start: Option<Attributes>,
+    ) -> Result<(Vec<Attributes>, Option<Attributes>)> {
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(spec.index.map(str::to_string))
+            .key_condition_expression(&spec.key_condition)
+            .set_filter_expression(spec.filter.clone())
+            .scan_index_forward(!spec.newest_first)
+            .set_limit(paging.page_size)
+            .set_exclusive_start_key(start);
+        for (placeholder, name) in &spec.names {
+            request = request.expression_attribute_names(placeholder, name);
+        }
+        for (placeholder, value) in &spec.values {
+            request =
+                request.expression_attribute_values(placeholder, AttributeValue::S(value.clone()));
+        }
+        let output = request
+            .send()
+            .await
+            .map_err(|error| self.error("Query", error))?;
+        let next = output.last_evaluated_key.filter(|key| !key.is_empty());
+        Ok((output.items.unwrap_or_default(), next))
+    }
+
     /// Reads the full items of `entries` (index projections) by their table keys, keeping the
     /// entries' order; returns them and how many were gone.
     async fn full_items(&self, entries: &[Attributes]) -> Result<(Vec<Attributes>, usize)> {
-        let mut order: Vec<(String, String)> = Vec::with_capacity(entries.len());
-        for entry in entries {
-            if let Some(key) = table_key(entry)
-                && !order.contains(&key)
-            {
-                order.push(key);
-            }
-        }
+        // An item has one entry in an index, so the keys of one answer are distinct.
+        let order: Vec<(String, String)> = entries.iter().filter_map(table_key).collect();
         let mut by_key: HashMap<(String, String), Attributes> = HashMap::new();
         for chunk in order.chunks(BATCH_GET_MAX_KEYS) {
             let keys = chunk
@@ -263,6 +353,23 @@ impl RegionTable {
             _ => self.failure(operation, one_line(&error)),
         }
     }
+}
+
+/// A chunk being read back: its records and how many were gone.
+type ChunkJob = JoinHandle<Result<(Vec<Found>, usize)>>;
+
+/// Waits for the oldest chunk and sends it on; false when the receiver has gone.
+async fn deliver(
+    chunk: ChunkJob,
+    out: &mpsc::Sender<Vec<Found>>,
+    tally: &mut Tally,
+) -> Result<bool> {
+    let (found, missing) = chunk
+        .await
+        .map_err(|error| Error::Internal(format!("a read-back stopped: {error}")))??;
+    tally.events += found.len();
+    tally.missing += missing;
+    Ok(found.is_empty() || out.send(found).await.is_ok())
 }
 
 fn table_key(item: &Attributes) -> Option<(String, String)> {

@@ -11,10 +11,12 @@ pub mod cli;
 pub mod dynamo;
 pub mod environment;
 pub mod error;
+pub mod merge;
 pub mod output;
 pub mod query;
 pub mod redrive;
 pub mod report;
+pub mod sink;
 pub mod timerange;
 
 pub use app::run;

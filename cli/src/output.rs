@@ -1,7 +1,6 @@
 //! Answers from several regions merged into one ordered list, and shown as a table for people
 //! or JSON for scripts. Pure.
 
-use std::collections::HashSet;
 use std::fmt::Display;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -22,40 +21,6 @@ impl Found {
     pub fn region(&self) -> &str {
         self.record.region.as_deref().unwrap_or(&self.region)
     }
-}
-
-/// Merges each region's answers by `sort` (newest first or oldest first), drops the copies a
-/// global table holds in every replica, and keeps at most `limit`.
-pub fn merge(
-    per_region: Vec<Vec<Found>>,
-    sort: SortField,
-    newest_first: bool,
-    limit: Option<usize>,
-) -> Vec<Found> {
-    let mut seen = HashSet::new();
-    let mut all: Vec<Found> = per_region
-        .into_iter()
-        .flatten()
-        .filter(|found| {
-            seen.insert((
-                found.record.resource_arn.clone(),
-                found.record.event_key.clone(),
-            ))
-        })
-        .collect();
-    all.sort_by(|a, b| {
-        let order = sort
-            .value_of(&a.record)
-            .cmp(sort.value_of(&b.record))
-            .then_with(|| a.region().cmp(b.region()))
-            .then_with(|| a.record.resource_arn.cmp(&b.record.resource_arn))
-            .then_with(|| a.record.event_key.cmp(&b.record.event_key));
-        if newest_first { order.reverse() } else { order }
-    });
-    if let Some(limit) = limit {
-        all.truncate(limit);
-    }
-    all
 }
 
 /// How times are shown.
@@ -205,40 +170,63 @@ impl Row {
     }
 }
 
-/// Left-aligned columns two spaces apart; the last column (the reason) is not padded.
-pub fn render_table(rows: &[Row]) -> String {
-    let width = |text: &str| text.chars().count();
+/// Column widths.
+pub type Widths = [usize; 10];
+
+fn width(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// The widths that fit the headers and `rows`.
+pub fn widths(rows: &[Row]) -> Widths {
     let mut widths = HEADERS.map(width);
     for row in rows {
         for (column, cell) in row.cells().iter().enumerate() {
             widths[column] = widths[column].max(width(cell));
         }
     }
-    let mut out = String::new();
-    let mut line = |cells: [&str; 10]| {
-        let mut text = String::new();
-        for (column, cell) in cells.iter().enumerate() {
-            if column + 1 == cells.len() {
-                text.push_str(cell);
-            } else {
-                text.push_str(cell);
-                text.push_str(&" ".repeat(widths[column] - width(cell) + 2));
-            }
+    widths
+}
+
+/// One line of the table: left-aligned columns two spaces apart, the last column (the
+/// reason) not padded; a cell wider than its column pushes the rest right.
+fn line(widths: &Widths, cells: [&str; 10]) -> String {
+    let mut text = String::new();
+    for (column, cell) in cells.iter().enumerate() {
+        text.push_str(cell);
+        if column + 1 < cells.len() {
+            let pad = widths[column].saturating_sub(width(cell)) + 2;
+            text.push_str(&" ".repeat(pad));
         }
-        out.push_str(text.trim_end());
-        out.push('\n');
-    };
-    line(HEADERS);
+    }
+    let mut text = text.trim_end().to_string();
+    text.push('\n');
+    text
+}
+
+/// The header line.
+pub fn header_line(widths: &Widths) -> String {
+    line(widths, HEADERS)
+}
+
+/// A row's line.
+pub fn row_line(widths: &Widths, row: &Row) -> String {
+    line(widths, row.cells())
+}
+
+/// The whole table, widths fitted to `rows`.
+pub fn render_table(rows: &[Row]) -> String {
+    let widths = widths(rows);
+    let mut out = header_line(&widths);
     for row in rows {
-        line(row.cells());
+        out.push_str(&row_line(&widths, row));
     }
     out
 }
 
 /// The line under the table: how many events, how many failed, from where.
-pub fn summary(rows: &[Row], regions: &[String], what: &str) -> String {
-    let failures = rows.iter().filter(|row| row.failed).count();
-    let events = if rows.len() == 1 { "event" } else { "events" };
+pub fn summary(events: usize, failures: usize, regions: &[String], what: &str) -> String {
+    let word = if events == 1 { "event" } else { "events" };
     let failed = match failures {
         0 => String::new(),
         1 => format!(", 1 failure ({FAILURE_MARK})"),
@@ -250,29 +238,47 @@ pub fn summary(rows: &[Row], regions: &[String], what: &str) -> String {
         "regions"
     };
     format!(
-        "{} {events}{failed} · {what} · {region_word} {}",
-        rows.len(),
+        "{events} {word}{failed} · {what} · {region_word} {}",
         regions.join(", ")
     )
 }
 
-/// The records as one JSON array; `region` is filled in from the table's region when the
-/// event did not carry one.
+/// A record as JSON; `region` is filled in from the table's region when the event did not
+/// carry one.
+pub fn json_value(found: &Found) -> Result<Value, serde_json::Error> {
+    let mut value = serde_json::to_value(&found.record)?;
+    if let Value::Object(map) = &mut value {
+        map.entry("region")
+            .or_insert_with(|| Value::String(found.region.clone()));
+    }
+    Ok(value)
+}
+
+/// One element of a pretty-printed JSON array (indented two spaces, as
+/// `serde_json::to_string_pretty` prints an array's elements).
+pub fn json_element(found: &Found) -> Result<String, serde_json::Error> {
+    let text = serde_json::to_string_pretty(&json_value(found)?)?;
+    let mut out = String::with_capacity(text.len() + 64);
+    for (index, line) in text.lines().enumerate() {
+        if index > 0 {
+            out.push('\n');
+        }
+        out.push_str("  ");
+        out.push_str(line);
+    }
+    Ok(out)
+}
+
+/// The records as one JSON array.
 pub fn render_json(found: &[Found]) -> Result<String, serde_json::Error> {
-    let values = found
+    if found.is_empty() {
+        return Ok("[]\n".into());
+    }
+    let elements = found
         .iter()
-        .map(|found| {
-            let mut value = serde_json::to_value(&found.record)?;
-            if let Value::Object(map) = &mut value {
-                map.entry("region")
-                    .or_insert_with(|| Value::String(found.region.clone()));
-            }
-            Ok(value)
-        })
-        .collect::<Result<Vec<Value>, serde_json::Error>>()?;
-    let mut text = serde_json::to_string_pretty(&Value::Array(values))?;
-    text.push('\n');
-    Ok(text)
+        .map(json_element)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(format!("[\n{}\n]\n", elements.join(",\n")))
 }
 
 #[cfg(test)]
@@ -280,66 +286,6 @@ mod tests {
     use super::*;
     use chrono::FixedOffset;
     use ecs_state_logger::record::ContainerRecord;
-
-    fn found(region: &str, arn: &str, key: &str, time: &str) -> Found {
-        Found {
-            region: region.into(),
-            record: AuditRecord {
-                resource_arn: arn.into(),
-                event_key: key.into(),
-                event_time: time.into(),
-                ..AuditRecord::default()
-            },
-        }
-    }
-
-    #[test]
-    fn regions_merge_newest_first_and_replica_copies_count_once() {
-        let a = vec![
-            found("xx-test-1", "t1", "v2", "2026-11-20T10:05:00.000Z"),
-            found("xx-test-1", "t1", "v1", "2026-11-20T10:01:00.000Z"),
-        ];
-        let b = vec![
-            found("xx-test-2", "t2", "v1", "2026-11-20T10:03:00.000Z"),
-            // a global table's replica holds the same item
-            found("xx-test-2", "t1", "v2", "2026-11-20T10:05:00.000Z"),
-        ];
-        let merged = merge(vec![a, b], SortField::EventTime, true, None);
-        let order: Vec<(&str, &str)> = merged
-            .iter()
-            .map(|f| (f.record.resource_arn.as_str(), f.record.event_key.as_str()))
-            .collect();
-        assert_eq!(order, vec![("t1", "v2"), ("t2", "v1"), ("t1", "v1")]);
-        assert_eq!(merged[0].region, "xx-test-1");
-
-        let oldest_two = merge(vec![merged.clone()], SortField::EventTime, false, Some(2));
-        assert_eq!(oldest_two.len(), 2);
-        assert_eq!(oldest_two[0].record.event_key, "v1");
-    }
-
-    #[test]
-    fn versions_sort_as_text() {
-        let merged = merge(
-            vec![vec![
-                found(
-                    "r",
-                    "t",
-                    "v00000000000000000010",
-                    "2026-11-20T10:00:00.000Z",
-                ),
-                found(
-                    "r",
-                    "t",
-                    "v00000000000000000009",
-                    "2026-11-20T10:00:01.000Z",
-                ),
-            ]],
-            SortField::Version,
-            false,
-            None,
-        );
-        assert_eq!(merged[0].record.event_key, "v00000000000000000009");
-    }
 
     #[test]
     fn times_in_utc_or_a_zone() {
@@ -406,7 +352,12 @@ mod tests {
             "{table}"
         );
         assert_eq!(
-            summary(&[row], &["xx-test-1".into()], "cluster prod"),
+            summary(
+                1,
+                usize::from(row.failed),
+                &["xx-test-1".into()],
+                "cluster prod"
+            ),
             "1 event, 1 failure (✗) · cluster prod · region xx-test-1"
         );
     }
@@ -445,5 +396,12 @@ mod tests {
         assert_eq!(items[0]["region"], "xx-test-1");
         assert_eq!(items[0]["exitCodes"], "app=137");
         assert_eq!(render_json(&[]).unwrap(), "[]\n");
+        // element by element, the same text as the whole array pretty-printed
+        let two = [oom_task(), oom_task()];
+        let whole = serde_json::to_string_pretty(&Value::Array(
+            two.iter().map(|f| json_value(f).unwrap()).collect(),
+        ))
+        .unwrap();
+        assert_eq!(render_json(&two).unwrap(), format!("{whole}\n"));
     }
 }

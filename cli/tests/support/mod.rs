@@ -3,6 +3,8 @@
 //! handler's real write path, and a runner for the built `ecs-audit` binary.
 #![allow(dead_code)]
 
+pub mod chromium;
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -9,6 +9,8 @@
 //!
 //! Only [`SplitMix64`] drives the choices: no clock, no hash-map order, no other randomness.
 
+pub mod scale;
+
 use chrono::{DateTime, Duration, SecondsFormat, TimeZone, Utc};
 use serde_json::{Value, json};
 
