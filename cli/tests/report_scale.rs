@@ -14,21 +14,16 @@ use ecs_state_logger::event::parse;
 use ecs_state_logger::record::build;
 use harness::synthetic::scale::{self, ScaleDay};
 use support::TestResult;
-use support::chromium::{chromium, run_chromium};
+use support::chromium::{browser, run_chromium};
 
 const REGION: &str = "xx-test-1";
 const MEGABYTE: usize = 1_000_000;
 
 #[test]
 fn a_ten_thousand_task_day_is_one_readable_page_under_a_megabyte() -> TestResult {
-    let chromium = match chromium() {
-        Ok(path) => path,
-        Err(why) => {
-            eprintln!(
-                "SKIPPED a_ten_thousand_task_day_is_one_readable_page_under_a_megabyte: {why}; install Debian's chromium to run it"
-            );
-            return Ok(());
-        }
+    let Some(chromium) = browser("a_ten_thousand_task_day_is_one_readable_page_under_a_megabyte")?
+    else {
+        return Ok(());
     };
     // GIVEN a busy day, as the table holds it
     let day = ScaleDay {

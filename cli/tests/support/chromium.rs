@@ -1,6 +1,7 @@
 //! Headless Chromium for the browser tests: found on PATH (or `CHROMIUM=<path>`), installed
-//! from Debian's archive when missing; `Err` says why there is none, so a test can say it
-//! skipped.
+//! from Debian's archive when missing. A browser test without a browser fails: a page nobody
+//! saw render is not tested. Only an explicit `ECS_AUDIT_SKIP_BROWSER=1` skips it (saying why),
+//! for a machine that cannot run a browser; CI never sets it.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -57,6 +58,25 @@ pub fn chromium() -> Result<PathBuf, String> {
         }
     }
     find_chromium().ok_or_else(|| "chromium was installed but is not on PATH".into())
+}
+
+/// Set to `1` to skip the browser tests on a machine without Chromium; anything else runs them.
+pub const SKIP_BROWSER: &str = "ECS_AUDIT_SKIP_BROWSER";
+
+/// The browser for the test named `test`: `Ok(None)` only when [`SKIP_BROWSER`] is `1` (the
+/// test then returns, having said it skipped), an error when there is none otherwise.
+pub fn browser(test: &str) -> TestResult<Option<PathBuf>> {
+    match chromium() {
+        Ok(path) => Ok(Some(path)),
+        Err(why) if std::env::var(SKIP_BROWSER).is_ok_and(|v| v == "1") => {
+            eprintln!("SKIPPED {test} ({SKIP_BROWSER}=1): {why}");
+            Ok(None)
+        }
+        Err(why) => Err(format!(
+            "no browser to render the report: {why}; install Debian's chromium (apt-get install -y chromium), name one with CHROMIUM=<path>, or set {SKIP_BROWSER}=1 to skip this test knowingly"
+        )
+        .into()),
+    }
 }
 
 /// Runs headless Chromium on `page` with `mode` (`--screenshot=…` or `--dump-dom`) and returns
