@@ -15,7 +15,7 @@ variable "deletion_protection" {
 }
 
 variable "point_in_time_recovery" {
-  description = "Enable point-in-time recovery on the table and on every replica."
+  description = "Enable point-in-time recovery on the table."
   type        = bool
   default     = true
 }

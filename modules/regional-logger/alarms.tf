@@ -7,11 +7,12 @@ locals {
   log_metric_namespace = "ecs-state-logger"
 
   # The function logs through lambda_runtime's default subscriber, which with
-  # AWS_LAMBDA_LOG_FORMAT=JSON is tracing-subscriber's JSON formatter without flattening:
-  # an event's fields sit under "fields", e.g.
-  #   {"level":"WARN","fields":{"message":"...","event_id":"...","outcome":"conflict"},"span":{...},"spans":[...]}
-  # so the selector is $.fields.outcome (a top-level $.outcome would never match). Lambda
-  # stores a custom runtime's JSON lines as written.
+  # AWS_LAMBDA_LOG_FORMAT=JSON is tracing-subscriber's JSON formatter without flattening: an
+  # event's fields sit under "fields". A line of the built bootstrap, as written:
+  #   {"level":"WARN","fields":{"message":"event rejected","event_id":"e1","detail_type":"X",
+  #    "outcome":"rejected",...},"span":{"requestId":"req-1","name":"Lambda runtime invoke"},"spans":[...]}
+  # so the selector is $.fields.outcome (a top-level $.outcome never matches). Lambda stores
+  # a custom runtime's JSON lines as written, and metric filters read JSON log events.
   log_outcomes = {
     conflict = {
       metric_name = "${var.name}-conflicts"
@@ -46,7 +47,7 @@ locals {
         dimensions  = local.lambda_dimensions
       }
       throttles = {
-        description = "Function ${var.name} was throttled (EventBridge retries for up to a day, then sends the event to ${local.delivery_dlq_name})"
+        description = "Function ${var.name} was throttled at its reserved concurrency (Lambda retries throttled events for up to ${var.function_max_event_age_seconds / 3600} h, then sends them to ${local.failed_events_queue_name})"
         namespace   = "AWS/Lambda"
         metric_name = "Throttles"
         dimensions  = local.lambda_dimensions
