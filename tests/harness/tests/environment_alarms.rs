@@ -123,7 +123,7 @@ fn changes<'a>(plan: &'a Value, kind: &str) -> Vec<Change<'a>> {
         .collect()
 }
 
-/// `module.logger_eu_west_1`, `module.table_eu_west_1[0]` -> `eu-west-1`.
+/// `module.logger_xx_test_1`, `module.table_xx_test_1[0]` -> `xx-test-1`.
 fn module_region(module_address: &str) -> String {
     module_address
         .trim_start_matches("module.")
