@@ -420,7 +420,10 @@ async fn prd_alarms_cover_every_loss_path_and_notify_the_regions_topic() -> Test
         .iter()
         .map(|r| (r.as_str(), topic_arn(r)))
         .collect();
-    let plan = prd.plan(json!({"alarm_sns_topic_arns": topics})).await?;
+    let ceiling = 4000;
+    let plan = prd
+        .plan(json!({"alarm_sns_topic_arns": topics, "max_write_request_units": ceiling}))
+        .await?;
 
     // THEN every loss path of every region has an alarm, and every alarm tells that region's
     // topic when it fires and when it clears (replication alarms: the table's region)
@@ -461,6 +464,24 @@ async fn prd_alarms_cover_every_loss_path_and_notify_the_regions_topic() -> Test
 
     // AND every function has reserved concurrency
     assert_reserved_concurrency(&plan, &prd.env)?;
+
+    // AND the optional cost ceiling reaches the table and every index
+    for table in changes(&plan, "aws_dynamodb_table") {
+        let ceiling = json!([{"max_write_request_units": ceiling}]);
+        assert_eq!(
+            table.after["on_demand_throughput"], ceiling,
+            "{}",
+            table.address
+        );
+        let indexes = table.after["global_secondary_index"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(indexes.len(), INDEXES.len());
+        for index in indexes {
+            assert_eq!(index["on_demand_throughput"], ceiling, "{}", index["name"]);
+        }
+    }
     prd.terraform.cleanup().await?;
     Ok(())
 }
