@@ -10,8 +10,8 @@ locals {
   replica_regions = var.global_table ? [for region in var.regions : region if region != var.primary_region] : []
 
   kms_key_arns         = { for region in var.regions : region => lookup(var.kms_key_arns, region, null) }
-  replica_kms_key_arns = { for region in local.replica_regions : region => var.kms_key_arns[region] if contains(keys(var.kms_key_arns), region) }
   alarm_sns_topic_arns = { for region in var.regions : region => lookup(var.alarm_sns_topic_arns, region, null) }
+  silence_alarm        = { for region in var.regions : region => !contains(var.silence_alarm_off_regions, region) }
 }
 
 check "regions_are_generated" {

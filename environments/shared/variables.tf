@@ -95,7 +95,13 @@ variable "tracing_mode" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrency of each function; null uses the account's unreserved pool."
+  description = "Concurrent executions reserved for each region's function: a ceiling on its DynamoDB writes and a floor nothing else in the account can take (see modules/regional-logger/README.md, 'Back-pressure'); null uses the account's unreserved pool."
+  type        = number
+  default     = null
+}
+
+variable "max_write_request_units" {
+  description = "Cost ceiling: the most write request units per second DynamoDB serves each table (on-demand maximum throughput); writes beyond it are throttled and retried. null sets no ceiling."
   type        = number
   default     = null
 }
@@ -115,10 +121,16 @@ variable "kms_key_arns" {
     condition     = length(setsubtract(keys(var.kms_key_arns), var.regions)) == 0
     error_message = "kms_key_arns names regions that are not in regions."
   }
+
+  # A replica of a table encrypted with a customer key needs a customer key of its own.
+  validation {
+    condition     = !var.global_table || length(var.kms_key_arns) == 0 || length(setsubtract(var.regions, keys(var.kms_key_arns))) == 0
+    error_message = "With global_table, kms_key_arns must name a key for every region or for none."
+  }
 }
 
 variable "alarm_sns_topic_arns" {
-  description = "Map of region to an SNS topic that the region's alarms notify; regions left out get alarms without actions."
+  description = "Map of region to an existing SNS topic that the region's alarms notify; regions left out get a topic of their own, <name>-alarms, with notification_emails subscribed."
   type        = map(string)
   default     = {}
 
@@ -126,6 +138,41 @@ variable "alarm_sns_topic_arns" {
     condition     = length(setsubtract(keys(var.alarm_sns_topic_arns), var.regions)) == 0
     error_message = "alarm_sns_topic_arns names regions that are not in regions."
   }
+}
+
+variable "notification_emails" {
+  description = "E-mail addresses subscribed to every region's own alarm topic (each confirms AWS's e-mail once)."
+  type        = list(string)
+  default     = []
+
+  # Alarms nobody receives are no alarms: an environment says who is told before it plans.
+  validation {
+    condition     = !var.notification_target_required || length(var.notification_emails) > 0 || length(setsubtract(var.regions, keys(var.alarm_sns_topic_arns))) == 0
+    error_message = "Nobody would be told of an alarm: set \"notification_emails\" (or \"alarm_sns_topic_arns\" for every region) in terraform.tfvars.json, or pass -var 'notification_emails=[\"you@example.com\"]'."
+  }
+}
+
+variable "notification_target_required" {
+  description = "Refuse to plan unless notification_emails or alarm_sns_topic_arns (every region) says who is told of an alarm; only the local environment turns this off."
+  type        = bool
+  default     = true
+}
+
+variable "silence_alarm_off_regions" {
+  description = "Regions where the silence alarm (no invocation for silence_period_seconds) is off, because no ECS runs there."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(setsubtract(var.silence_alarm_off_regions, var.regions)) == 0
+    error_message = "silence_alarm_off_regions names regions that are not in regions."
+  }
+}
+
+variable "silence_period_seconds" {
+  description = "How long without a single invocation in a region raises its silence alarm (3600-86400 s)."
+  type        = number
+  default     = 86400
 }
 
 variable "aws_endpoint_url" {

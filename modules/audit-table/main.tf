@@ -69,7 +69,8 @@ resource "aws_dynamodb_table" "this" {
   range_key                   = local.range_key
   deletion_protection_enabled = var.deletion_protection
 
-  # Replicas are fed from the stream, so a global table must have one with both images.
+  # Replicas (modules/audit-table-replica, one per region in replica_regions) are fed from
+  # the stream, so a global table must have one with both images.
   stream_enabled   = local.global
   stream_view_type = local.global ? "NEW_AND_OLD_IMAGES" : null
 
@@ -89,6 +90,13 @@ resource "aws_dynamodb_table" "this" {
       range_key          = global_secondary_index.value.range_key
       projection_type    = global_secondary_index.value.projection_type
       non_key_attributes = global_secondary_index.value.non_key_attributes
+
+      dynamic "on_demand_throughput" {
+        for_each = var.max_write_request_units == null ? [] : [var.max_write_request_units]
+        content {
+          max_write_request_units = on_demand_throughput.value
+        }
+      }
     }
   }
 
@@ -112,13 +120,11 @@ resource "aws_dynamodb_table" "this" {
     }
   }
 
-  dynamic "replica" {
-    for_each = var.replica_regions
+  # A cost ceiling: DynamoDB throttles writes beyond it (the function retries them).
+  dynamic "on_demand_throughput" {
+    for_each = var.max_write_request_units == null ? [] : [var.max_write_request_units]
     content {
-      region_name            = replica.value
-      point_in_time_recovery = var.point_in_time_recovery
-      kms_key_arn            = lookup(var.replica_kms_key_arns, replica.value, null)
-      propagate_tags         = true
+      max_write_request_units = on_demand_throughput.value
     }
   }
 
@@ -129,13 +135,10 @@ resource "aws_dynamodb_table" "this" {
       condition     = !contains(var.replica_regions, data.aws_region.current.name)
       error_message = "replica_regions must not contain the table's own region (${data.aws_region.current.name})."
     }
-    precondition {
-      condition     = var.kms_key_arn == null || alltrue([for region in var.replica_regions : contains(keys(var.replica_kms_key_arns), region)])
-      error_message = "A table encrypted with a customer key needs a key for every replica: replica_kms_key_arns lacks ${join(", ", setsubtract(var.replica_regions, keys(var.replica_kms_key_arns)))}."
-    }
-    precondition {
-      condition     = length(setsubtract(keys(var.replica_kms_key_arns), var.replica_regions)) == 0
-      error_message = "replica_kms_key_arns names regions that are not in replica_regions: ${join(", ", setsubtract(keys(var.replica_kms_key_arns), var.replica_regions))}."
-    }
+
+    # Replicas are aws_dynamodb_table_replica resources in their own regions
+    # (modules/audit-table-replica), each with its own deletion protection; they add
+    # themselves to this table's replica set.
+    ignore_changes = [replica]
   }
 }

@@ -42,3 +42,8 @@ output "indexes" {
   description = "Map of global secondary index name to its hash_key, range_key, projection_type and non_key_attributes."
   value       = local.indexes
 }
+
+output "alarm_names" {
+  description = "Map of replica region to the name of its replication latency alarm (empty for a single-region table)."
+  value       = { for region, alarm in aws_cloudwatch_metric_alarm.replication_latency : region => alarm.alarm_name }
+}

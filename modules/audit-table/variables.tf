@@ -15,7 +15,7 @@ variable "deletion_protection" {
 }
 
 variable "point_in_time_recovery" {
-  description = "Enable point-in-time recovery on the table and on every replica."
+  description = "Enable point-in-time recovery on the table."
   type        = bool
   default     = true
 }
@@ -43,7 +43,7 @@ variable "kms_key_arn" {
 }
 
 variable "replica_regions" {
-  description = "Regions to replicate the table to, making it a global table; empty keeps a single-region table. Must not contain the table's own region."
+  description = "Regions the table is replicated to by modules/audit-table-replica, making it a global table (streams on, a replication latency alarm per replica); empty keeps a single-region table. Must not contain the table's own region."
   type        = list(string)
   default     = []
 
@@ -53,14 +53,31 @@ variable "replica_regions" {
   }
 }
 
-variable "replica_kms_key_arns" {
-  description = "Map of replica region to the customer managed KMS key ARN for that replica; required for every replica when kms_key_arn is set."
-  type        = map(string)
-  default     = {}
+variable "max_write_request_units" {
+  description = "On-demand maximum write request units per second for the table and for each index (a cost ceiling; writes beyond it are throttled); null sets none."
+  type        = number
+  default     = null
 
   validation {
-    condition     = alltrue([for region, arn in var.replica_kms_key_arns : can(regex("^arn:[a-z-]+:kms:${region}:[0-9]{12}:key/.+$", arn))])
-    error_message = "Each replica_kms_key_arns value must be a KMS key ARN in the region of its key."
+    condition     = var.max_write_request_units == null || try(var.max_write_request_units >= 1 && floor(var.max_write_request_units) == var.max_write_request_units, false)
+    error_message = "max_write_request_units must be a whole number >= 1, or null."
+  }
+}
+
+variable "alarm_sns_topic_arn" {
+  description = "ARN of the SNS topic notified when a replica's replication latency alarm fires and clears; required when replica_regions is not empty."
+  type        = string
+  default     = null
+}
+
+variable "replication_latency_alarm_ms" {
+  description = "Average replication latency to a replica (milliseconds, over three 5-minute periods in a row) that raises its alarm."
+  type        = number
+  default     = 60000
+
+  validation {
+    condition     = var.replication_latency_alarm_ms >= 1000
+    error_message = "replication_latency_alarm_ms must be at least 1000."
   }
 }
 

@@ -14,9 +14,11 @@ locals {
   log_group_name = "/aws/lambda/${var.name}"
 
   failed_events_queue_name = "${var.name}-failed-events"
+  max_message_size         = 262144
   delivery_dlq_name        = "${var.name}-delivery-dlq"
 
-  alarm_actions = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
+  # Every alarm tells someone: the topic passed in, or the module's own.
+  alarm_topic_arn = var.alarm_sns_topic_arn == null ? aws_sns_topic.this[0].arn : var.alarm_sns_topic_arn
 
   kms_via_services = [
     "dynamodb.${local.region}.${data.aws_partition.current.dns_suffix}",
@@ -239,8 +241,13 @@ resource "aws_lambda_permission" "this" {
 resource "aws_sqs_queue" "failed_events" {
   name                      = local.failed_events_queue_name
   message_retention_seconds = var.queue_message_retention_seconds
-  sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
-  kms_master_key_id         = var.kms_key_arn
+  # SQS accepts 1 MiB messages since 2026-01-29, and Lambda's failure record wraps a whole
+  # event of up to 256 KB plus its envelope; but the AWS provider this project pins (5.100,
+  # the last 5.x) refuses max_message_size above 262144. local.max_message_size says the
+  # most it can set; raise it to 1048576 with a provider that accepts it.
+  max_message_size        = local.max_message_size
+  sqs_managed_sse_enabled = var.kms_key_arn == null ? true : null
+  kms_master_key_id       = var.kms_key_arn
 
   tags = var.tags
 }
@@ -248,6 +255,7 @@ resource "aws_sqs_queue" "failed_events" {
 resource "aws_sqs_queue" "delivery_dlq" {
   name                      = local.delivery_dlq_name
   message_retention_seconds = var.queue_message_retention_seconds
+  max_message_size          = local.max_message_size
   sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
   kms_master_key_id         = var.kms_key_arn
 
@@ -278,67 +286,3 @@ resource "aws_sqs_queue_policy" "delivery_dlq" {
   policy    = data.aws_iam_policy_document.delivery_dlq.json
 }
 
-################################################################################
-# Alarms
-################################################################################
-
-locals {
-  alarms = {
-    errors = {
-      description = "ecs-state-logger function ${var.name} failed invocations (each is retried, then sent to ${local.failed_events_queue_name})"
-      namespace   = "AWS/Lambda"
-      metric_name = "Errors"
-      statistic   = "Sum"
-      dimensions  = { FunctionName = aws_lambda_function.this.function_name }
-    }
-    throttles = {
-      description = "ecs-state-logger function ${var.name} was throttled"
-      namespace   = "AWS/Lambda"
-      metric_name = "Throttles"
-      statistic   = "Sum"
-      dimensions  = { FunctionName = aws_lambda_function.this.function_name }
-    }
-    failed-events = {
-      description = "Events the function could not record are waiting in ${local.failed_events_queue_name}"
-      namespace   = "AWS/SQS"
-      metric_name = "ApproximateNumberOfMessagesVisible"
-      statistic   = "Maximum"
-      dimensions  = { QueueName = aws_sqs_queue.failed_events.name }
-    }
-    delivery-dlq = {
-      description = "Events EventBridge could not deliver to the function are waiting in ${local.delivery_dlq_name}"
-      namespace   = "AWS/SQS"
-      metric_name = "ApproximateNumberOfMessagesVisible"
-      statistic   = "Maximum"
-      dimensions  = { QueueName = aws_sqs_queue.delivery_dlq.name }
-    }
-    dead-letter-invocations = {
-      description = "EventBridge rule ${var.name} sent events to its dead-letter queue"
-      namespace   = "AWS/Events"
-      metric_name = "DeadLetterInvocations"
-      statistic   = "Sum"
-      dimensions  = { RuleName = aws_cloudwatch_event_rule.this.name }
-    }
-  }
-}
-
-resource "aws_cloudwatch_metric_alarm" "this" {
-  for_each = local.alarms
-
-  alarm_name          = "${var.name}-${each.key}"
-  alarm_description   = each.value.description
-  namespace           = each.value.namespace
-  metric_name         = each.value.metric_name
-  statistic           = each.value.statistic
-  dimensions          = each.value.dimensions
-  period              = var.alarm_period_seconds
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  threshold           = 1
-  # No datapoints means nothing failed (these metrics are only emitted on activity).
-  treat_missing_data = "notBreaching"
-  alarm_actions      = local.alarm_actions
-  ok_actions         = local.alarm_actions
-
-  tags = var.tags
-}

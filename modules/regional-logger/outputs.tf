@@ -64,6 +64,16 @@ output "delivery_dlq_arn" {
 }
 
 output "alarm_names" {
-  description = "Map of what each alarm watches (errors, throttles, failed-events, delivery-dlq, dead-letter-invocations) to its name."
+  description = "Map of what each alarm watches (the keys of the alarm catalogue in alarms.tf, e.g. errors, failed-events-age, write-throttles-<index>, silence) to its name."
   value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.alarm_name }
+}
+
+output "alarm_topic_arn" {
+  description = "ARN of the SNS topic every alarm notifies (the one passed in, or the one the module created)."
+  value       = local.alarm_topic_arn
+}
+
+output "log_metric_filters" {
+  description = "Map of function log outcome (conflict, written_with_warnings) to the name of the custom metric counting it, in the ecs-state-logger namespace."
+  value       = { for outcome, filter in aws_cloudwatch_log_metric_filter.outcome : outcome => filter.metric_transformation[0].name }
 }

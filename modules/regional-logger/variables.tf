@@ -210,7 +210,7 @@ variable "queue_message_retention_seconds" {
 }
 
 variable "kms_key_arn" {
-  description = "ARN of a customer managed KMS key in this region for the queues and the log group (its key policy must let CloudWatch Logs and EventBridge use it); null keeps the services' own encryption. Use the same key as the table's."
+  description = "ARN of a customer managed KMS key in this region for the queues, the log group and the alarm topic (its key policy must let CloudWatch Logs, CloudWatch alarms and EventBridge use it); null keeps the services' own encryption. Use the same key as the table's."
   type        = string
   default     = null
 
@@ -221,7 +221,7 @@ variable "kms_key_arn" {
 }
 
 variable "alarm_sns_topic_arn" {
-  description = "ARN of an SNS topic notified when an alarm fires and clears; null creates the alarms without actions."
+  description = "ARN of an existing SNS topic that every alarm notifies when it fires and when it clears; null creates the topic <name>-alarms (with alarm_emails subscribed)."
   type        = string
   default     = null
 
@@ -231,8 +231,20 @@ variable "alarm_sns_topic_arn" {
   }
 }
 
+variable "alarm_emails" {
+  description = "E-mail addresses subscribed to the topic the module creates (each confirms AWS's e-mail once); ignored when alarm_sns_topic_arn is set."
+  type        = list(string)
+  nullable    = false
+  default     = []
+
+  validation {
+    condition     = alltrue([for address in var.alarm_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", address))]) && length(distinct(var.alarm_emails)) == length(var.alarm_emails)
+    error_message = "alarm_emails must be distinct e-mail addresses."
+  }
+}
+
 variable "alarm_period_seconds" {
-  description = "Period over which each alarm sums or maximises its metric (a multiple of 60 s)."
+  description = "Period over which each loss alarm sums or maximises its metric (a multiple of 60 s)."
   type        = number
   default     = 300
 
@@ -240,6 +252,52 @@ variable "alarm_period_seconds" {
     condition     = var.alarm_period_seconds >= 60 && var.alarm_period_seconds % 60 == 0
     error_message = "alarm_period_seconds must be a multiple of 60, at least 60."
   }
+}
+
+variable "queue_age_alarm_seconds" {
+  description = "Age of the oldest message in either queue that raises its age alarm (at most half of queue_message_retention_seconds; default 3 days)."
+  type        = number
+  default     = 259200
+
+  validation {
+    condition     = var.queue_age_alarm_seconds >= 300 && floor(var.queue_age_alarm_seconds) == var.queue_age_alarm_seconds
+    error_message = "queue_age_alarm_seconds must be a whole number of seconds, at least 300."
+  }
+}
+
+variable "silence_alarm_enabled" {
+  description = "Alarm when the function is not invoked for silence_period_seconds (the rule disabled, its permission removed); turn off in a region without ECS activity."
+  type        = bool
+  default     = true
+}
+
+variable "silence_period_seconds" {
+  description = "How long without a single invocation raises the silence alarm (3600-86400 s, a multiple of 60)."
+  type        = number
+  default     = 86400
+
+  validation {
+    condition     = var.silence_period_seconds >= 3600 && var.silence_period_seconds <= 86400 && var.silence_period_seconds % 60 == 0
+    error_message = "silence_period_seconds must be a multiple of 60 from 3600 to 86400 (CloudWatch evaluates at most one day)."
+  }
+}
+
+variable "written_with_warnings_alarm_threshold" {
+  description = "Events written with warnings within one hour that raise the written-with-warnings alarm."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.written_with_warnings_alarm_threshold >= 1 && floor(var.written_with_warnings_alarm_threshold) == var.written_with_warnings_alarm_threshold
+    error_message = "written_with_warnings_alarm_threshold must be a whole number >= 1."
+  }
+}
+
+variable "table_index_names" {
+  description = "Global secondary indexes of the table (the audit-table module's index_names output); each gets a write-throttle alarm."
+  type        = list(string)
+  nullable    = false
+  default     = []
 }
 
 variable "tags" {

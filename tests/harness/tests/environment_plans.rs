@@ -102,12 +102,11 @@ async fn a_global_table_is_one_table_with_a_replica_in_every_other_region() -> T
     assert_eq!(table["ttl"][0]["enabled"], json!(true));
     assert_eq!(table["point_in_time_recovery"][0]["enabled"], json!(true));
 
-    // AND a replica, with point-in-time recovery, in every other region
-    let replicas: BTreeMap<String, &Value> = table["replica"]
-        .as_array()
+    // AND a replica in every other region, created there (by that region's provider) with
+    // point-in-time recovery and deletion protection of its own
+    let replicas: BTreeMap<String, &Value> = planned(&plan, "aws_dynamodb_table_replica")
         .into_iter()
-        .flatten()
-        .map(|r| (r["region_name"].as_str().unwrap_or_default().to_owned(), r))
+        .map(|(module, replica)| (module_region(&module), replica))
         .collect();
     let others: BTreeSet<String> = env
         .regions
@@ -119,7 +118,14 @@ async fn a_global_table_is_one_table_with_a_replica_in_every_other_region() -> T
     assert!(
         replicas
             .values()
-            .all(|r| r["point_in_time_recovery"] == json!(true))
+            .all(|r| r["point_in_time_recovery"] == json!(true)
+                && r["deletion_protection_enabled"] == json!(false)),
+        "local turns deletion protection off: {replicas:?}"
+    );
+    assert_eq!(
+        table["replica"],
+        json!([]),
+        "replicas are resources of their own, not blocks of the table"
     );
 
     // AND every region still has its own function, writing to the table by its name, which a

@@ -67,6 +67,40 @@ fn inventory(endpoint: &str, region: &str, name: &str) -> harness::Result<BTreeS
     for queue in queues["QueueUrls"].as_array().into_iter().flatten() {
         found.insert(format!("queue {}", queue.as_str().unwrap_or_default()));
     }
+    let topics = aws_cli(endpoint, region, &["sns", "list-topics"])?;
+    for topic in topics["Topics"].as_array().into_iter().flatten() {
+        let arn = topic["TopicArn"].as_str().unwrap_or_default();
+        if let Some(topic_name) = arn.rsplit(':').next().filter(|t| t.starts_with(name)) {
+            found.insert(format!("topic {topic_name}"));
+        }
+    }
+    let alarms = aws_cli(
+        endpoint,
+        region,
+        &["cloudwatch", "describe-alarms", "--alarm-name-prefix", name],
+    )?;
+    for alarm in alarms["MetricAlarms"].as_array().into_iter().flatten() {
+        found.insert(format!(
+            "alarm {}",
+            alarm["AlarmName"].as_str().unwrap_or_default()
+        ));
+    }
+    let filters = aws_cli(
+        endpoint,
+        region,
+        &[
+            "logs",
+            "describe-metric-filters",
+            "--log-group-name",
+            &format!("/aws/lambda/{name}"),
+        ],
+    )?;
+    for filter in filters["metricFilters"].as_array().into_iter().flatten() {
+        found.insert(format!(
+            "metric filter {}",
+            filter["filterName"].as_str().unwrap_or_default()
+        ));
+    }
     // IAM is global: the region in each role's name tells the environment's roles apart.
     let roles = aws_cli(endpoint, region, &["iam", "list-roles"])?;
     for role in roles["Roles"].as_array().into_iter().flatten() {
@@ -302,6 +336,40 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
         }
         assert_eq!(
             found.iter().filter(|f| f.starts_with("queue ")).count(),
+            2,
+            "{found:?}"
+        );
+        // AND its own alarm topic, which every alarm tells when it fires and when it clears
+        assert!(
+            found.contains(&format!("topic {name}-alarms")),
+            "{region}: no alarm topic in {found:?}"
+        );
+        let topic = format!("arn:aws:sns:{region}:123456789012:{name}-alarms");
+        let alarms = aws_cli(
+            &endpoint,
+            region,
+            &[
+                "cloudwatch",
+                "describe-alarms",
+                "--alarm-name-prefix",
+                &name,
+            ],
+        )?;
+        let alarms = alarms["MetricAlarms"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(alarms.len() >= 15, "{region}: only {} alarms", alarms.len());
+        for alarm in &alarms {
+            for actions in ["AlarmActions", "OKActions"] {
+                assert_eq!(alarm[actions], json!([topic]), "{region}: {alarm}");
+            }
+        }
+        assert_eq!(
+            found
+                .iter()
+                .filter(|f| f.starts_with("metric filter "))
+                .count(),
             2,
             "{found:?}"
         );
@@ -615,6 +683,39 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
         assert!(
             outcomes.contains(outcome),
             "no {outcome} log line; outcomes {outcomes:?}"
+        );
+    }
+    // AND the metric filters' selector (`{ $.a.b = "..." }`) addresses the outcome in the
+    // lines the shipped binary really writes
+    let filters = aws_cli(
+        &endpoint,
+        &home,
+        &[
+            "logs",
+            "describe-metric-filters",
+            "--log-group-name",
+            &format!("/aws/lambda/{name}"),
+        ],
+    )?;
+    for filter in filters["metricFilters"].as_array().into_iter().flatten() {
+        let pattern = filter["filterPattern"].as_str().unwrap_or_default();
+        let selector = pattern
+            .trim_start_matches(['{', ' '])
+            .strip_prefix("$.")
+            .and_then(|rest| rest.split_whitespace().next())
+            .ok_or_else(|| format!("not a JSON pattern: {pattern}"))?;
+        let addressed: BTreeSet<&str> = logs
+            .iter()
+            .filter_map(|line| {
+                selector
+                    .split('.')
+                    .try_fold(line, |value, key| value.get(key))
+                    .and_then(Value::as_str)
+            })
+            .collect();
+        assert!(
+            addressed.contains("written"),
+            "{pattern} addresses none of the function's outcomes: {addressed:?}"
         );
     }
     drop(home_fn);
