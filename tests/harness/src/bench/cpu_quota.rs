@@ -115,7 +115,7 @@ mod tests {
     #[test]
     fn lambda_shares() {
         assert_eq!(quota_us(128), 7236);
-        assert_eq!(quota_us(256), 14472);
+        assert_eq!(quota_us(256), 14471);
         assert_eq!(quota_us(512), 28943);
         assert_eq!(quota_us(FULL_VCPU_MB), PERIOD_US);
     }
