@@ -74,34 +74,32 @@ fn service_event(name: &str, kind: &str, minutes: i64, reason: &str) -> Found {
     }
 }
 
+/// A task's stop when its essential container `app` was killed for memory (exit 137).
+fn out_of_memory(r: &mut AuditRecord) {
+    r.stop_code = Some("EssentialContainerExited".into());
+    r.exit_codes = Some("app=137".into());
+    r.containers = Some(vec![ContainerRecord {
+        name: Some("app".into()),
+        exit_code: Some(137),
+        reason: Some("OutOfMemoryError: Container killed due to memory usage".into()),
+        ..ContainerRecord::default()
+    }]);
+}
+
 fn scenario() -> Vec<Found> {
     vec![
         // OOM: v3 STOPPED arrives before v2 RUNNING, and twice
         task("oom00000000", "web", 3, "STOPPED", 60, |r| {
             r.started_at = Some(ago(280));
-            r.stop_code = Some("EssentialContainerExited".into());
+            out_of_memory(r);
             r.stopped_reason = Some("Essential container in task exited".into());
-            r.exit_codes = Some("app=137".into());
-            r.containers = Some(vec![ContainerRecord {
-                name: Some("app".into()),
-                exit_code: Some(137),
-                reason: Some("OutOfMemoryError: Container killed due to memory usage".into()),
-                ..ContainerRecord::default()
-            }]);
         }),
         task("oom00000000", "web", 2, "RUNNING", 280, |r| {
             r.started_at = Some(ago(280));
         }),
         task("oom00000000", "web", 3, "STOPPED", 60, |r| {
             r.started_at = Some(ago(280));
-            r.stop_code = Some("EssentialContainerExited".into());
-            r.exit_codes = Some("app=137".into());
-            r.containers = Some(vec![ContainerRecord {
-                name: Some("app".into()),
-                exit_code: Some(137),
-                reason: Some("OutOfMemoryError: Container killed due to memory usage".into()),
-                ..ContainerRecord::default()
-            }]);
+            out_of_memory(r);
         }),
         task("spot0000000", "worker", 4, "STOPPED", 30, |r| {
             r.started_at = Some(ago(290));
@@ -362,15 +360,8 @@ fn busy_day(services: usize, per_service: usize) -> Vec<Found> {
                 ..AuditRecord::default()
             };
             if kind < 3 {
-                record.stop_code = Some("EssentialContainerExited".into());
+                out_of_memory(&mut record);
                 record.stopped_reason = Some("Essential container in task exited".into());
-                record.exit_codes = Some("app=137".into());
-                record.containers = Some(vec![ContainerRecord {
-                    name: Some("app".into()),
-                    exit_code: Some(137),
-                    reason: Some("OutOfMemoryError: Container killed due to memory usage".into()),
-                    ..ContainerRecord::default()
-                }]);
             } else if kind < 4 {
                 record.stop_code = Some("SpotInterruption".into());
                 record.stopped_reason = Some("Your Spot Task was interrupted.".into());
