@@ -396,17 +396,21 @@ fn busy_day(services: usize, per_service: usize) -> Vec<Found> {
     found
 }
 
-#[test]
-fn a_ten_thousand_task_day_stays_under_a_megabyte_with_every_failure_linked() {
-    let day = busy_day(50, 200);
-    let timeline = build(
-        &day,
+/// The last 24 hours of a [`busy_day`].
+fn busy_timeline(services: usize, per_service: usize) -> Timeline {
+    build(
+        &busy_day(services, per_service),
         "prod",
         &["xx-test-1".to_string()],
         now() - Duration::hours(24),
         now(),
         now(),
-    );
+    )
+}
+
+#[test]
+fn a_ten_thousand_task_day_stays_under_a_megabyte_with_every_failure_linked() {
+    let timeline = busy_timeline(50, 200);
     assert_eq!(timeline.task_count(), 10_000);
     let failed_runs: Vec<&TaskBar> = timeline
         .lanes
@@ -454,15 +458,7 @@ fn a_ten_thousand_task_day_stays_under_a_megabyte_with_every_failure_linked() {
 
 #[test]
 fn a_quiet_service_is_as_tall_as_its_peak_concurrency() {
-    let day = busy_day(1, 12);
-    let timeline = build(
-        &day,
-        "prod",
-        &["xx-test-1".to_string()],
-        now() - Duration::hours(24),
-        now(),
-        now(),
-    );
+    let timeline = busy_timeline(1, 12);
     let lane = &timeline.lanes[0];
     let layout = pack::layout(lane, timeline.since, timeline.until);
     let runs: Vec<_> = lane
