@@ -74,34 +74,32 @@ fn service_event(name: &str, kind: &str, minutes: i64, reason: &str) -> Found {
     }
 }
 
+/// A task's stop when its essential container `app` was killed for memory (exit 137).
+fn out_of_memory(r: &mut AuditRecord) {
+    r.stop_code = Some("EssentialContainerExited".into());
+    r.exit_codes = Some("app=137".into());
+    r.containers = Some(vec![ContainerRecord {
+        name: Some("app".into()),
+        exit_code: Some(137),
+        reason: Some("OutOfMemoryError: Container killed due to memory usage".into()),
+        ..ContainerRecord::default()
+    }]);
+}
+
 fn scenario() -> Vec<Found> {
     vec![
         // OOM: v3 STOPPED arrives before v2 RUNNING, and twice
         task("oom00000000", "web", 3, "STOPPED", 60, |r| {
             r.started_at = Some(ago(280));
-            r.stop_code = Some("EssentialContainerExited".into());
+            out_of_memory(r);
             r.stopped_reason = Some("Essential container in task exited".into());
-            r.exit_codes = Some("app=137".into());
-            r.containers = Some(vec![ContainerRecord {
-                name: Some("app".into()),
-                exit_code: Some(137),
-                reason: Some("OutOfMemoryError: Container killed due to memory usage".into()),
-                ..ContainerRecord::default()
-            }]);
         }),
         task("oom00000000", "web", 2, "RUNNING", 280, |r| {
             r.started_at = Some(ago(280));
         }),
         task("oom00000000", "web", 3, "STOPPED", 60, |r| {
             r.started_at = Some(ago(280));
-            r.stop_code = Some("EssentialContainerExited".into());
-            r.exit_codes = Some("app=137".into());
-            r.containers = Some(vec![ContainerRecord {
-                name: Some("app".into()),
-                exit_code: Some(137),
-                reason: Some("OutOfMemoryError: Container killed due to memory usage".into()),
-                ..ContainerRecord::default()
-            }]);
+            out_of_memory(r);
         }),
         task("spot0000000", "worker", 4, "STOPPED", 30, |r| {
             r.started_at = Some(ago(290));
@@ -362,15 +360,8 @@ fn busy_day(services: usize, per_service: usize) -> Vec<Found> {
                 ..AuditRecord::default()
             };
             if kind < 3 {
-                record.stop_code = Some("EssentialContainerExited".into());
+                out_of_memory(&mut record);
                 record.stopped_reason = Some("Essential container in task exited".into());
-                record.exit_codes = Some("app=137".into());
-                record.containers = Some(vec![ContainerRecord {
-                    name: Some("app".into()),
-                    exit_code: Some(137),
-                    reason: Some("OutOfMemoryError: Container killed due to memory usage".into()),
-                    ..ContainerRecord::default()
-                }]);
             } else if kind < 4 {
                 record.stop_code = Some("SpotInterruption".into());
                 record.stopped_reason = Some("Your Spot Task was interrupted.".into());
@@ -405,17 +396,21 @@ fn busy_day(services: usize, per_service: usize) -> Vec<Found> {
     found
 }
 
-#[test]
-fn a_ten_thousand_task_day_stays_under_a_megabyte_with_every_failure_linked() {
-    let day = busy_day(50, 200);
-    let timeline = build(
-        &day,
+/// The last 24 hours of a [`busy_day`].
+fn busy_timeline(services: usize, per_service: usize) -> Timeline {
+    build(
+        &busy_day(services, per_service),
         "prod",
         &["xx-test-1".to_string()],
         now() - Duration::hours(24),
         now(),
         now(),
-    );
+    )
+}
+
+#[test]
+fn a_ten_thousand_task_day_stays_under_a_megabyte_with_every_failure_linked() {
+    let timeline = busy_timeline(50, 200);
     assert_eq!(timeline.task_count(), 10_000);
     let failed_runs: Vec<&TaskBar> = timeline
         .lanes
@@ -463,15 +458,7 @@ fn a_ten_thousand_task_day_stays_under_a_megabyte_with_every_failure_linked() {
 
 #[test]
 fn a_quiet_service_is_as_tall_as_its_peak_concurrency() {
-    let day = busy_day(1, 12);
-    let timeline = build(
-        &day,
-        "prod",
-        &["xx-test-1".to_string()],
-        now() - Duration::hours(24),
-        now(),
-        now(),
-    );
+    let timeline = busy_timeline(1, 12);
     let lane = &timeline.lanes[0];
     let layout = pack::layout(lane, timeline.since, timeline.until);
     let runs: Vec<_> = lane

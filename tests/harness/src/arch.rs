@@ -13,7 +13,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::function::FunctionCommand;
+use crate::function::{FunctionCommand, find_on_path};
 
 /// The setting that names the architecture under test.
 pub const ARCH_VAR: &str = "LAMBDA_ARCH";
@@ -190,13 +190,6 @@ impl Launcher {
                 .arg(binary),
         }
     }
-}
-
-/// The first `name` in a directory of `path` (a `PATH` value).
-fn find_on_path(path: &OsStr, name: &str) -> Option<PathBuf> {
-    std::env::split_paths(path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
 }
 
 #[cfg(test)]

@@ -487,6 +487,26 @@ fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
+/// Finds `program` the way a shell would: as a path if it has a slash, else on `PATH`.
+pub(crate) fn find_program(program: &Path) -> Option<PathBuf> {
+    if program.components().count() > 1 {
+        return program.is_file().then(|| program.to_owned());
+    }
+    find_on_path(&std::env::var_os("PATH")?, program)
+}
+
+/// The first executable `program` in a directory of `path` (a `PATH` value).
+pub(crate) fn find_on_path(path: &OsStr, program: impl AsRef<Path>) -> Option<PathBuf> {
+    std::env::split_paths(path)
+        .map(|dir| dir.join(program.as_ref()))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::tail_lines;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde::de::IgnoredAny;
 
 use crate::error::{Error, Result};
-use crate::function::{describe_status, log_output, signal_group, tail_lines};
+use crate::function::{describe_status, find_program, log_output, signal_group, tail_lines};
 use crate::http;
 
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -92,22 +92,6 @@ impl Drop for MotoServer {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// Finds `program` the way a shell would: as a path if it has a slash, else on `PATH`.
-fn find_program(program: &Path) -> Option<PathBuf> {
-    if program.components().count() > 1 {
-        return program.is_file().then(|| program.to_owned());
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|candidate| is_executable(candidate))
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// A port nothing listens on right now.

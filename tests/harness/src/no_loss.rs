@@ -21,7 +21,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use ecs_state_logger::record::{PARTITION_KEY, SORT_KEY};
 use ecs_state_logger::{event, record};
 use futures_util::StreamExt;
@@ -31,7 +30,7 @@ use tokio::sync::watch;
 use crate::error::{Error, Result};
 use crate::local_env::repo_root;
 use crate::synthetic::{self, SplitMix64};
-use crate::testkit::{LambdaUnderTest, LocalTable, RETENTION_DAYS};
+use crate::testkit::{LambdaUnderTest, LocalTable, RETENTION_DAYS, string_attributes};
 use crate::{FunctionCommand, RuntimeApiConfig};
 
 /// An item's key: `(resourceArn, eventKey)`.
@@ -404,37 +403,12 @@ pub async fn stored_ids(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
 ) -> Result<BTreeMap<Key, String>> {
-    let mut stored = BTreeMap::new();
-    let mut start = None;
-    loop {
-        let page = client
-            .scan()
-            .table_name(table)
-            .projection_expression("#pk, #sk, #id")
-            .expression_attribute_names("#pk", PARTITION_KEY)
-            .expression_attribute_names("#sk", SORT_KEY)
-            .expression_attribute_names("#id", EVENT_ID)
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await
-            .map_err(|e| Error::Aws {
-                what: format!("reading the items of {table}"),
-                message: DisplayErrorContext(&e).to_string(),
-            })?;
-        for item in page.items() {
-            let text = |name: &str| {
-                item.get(name)
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default()
-            };
-            stored.insert((text(PARTITION_KEY), text(SORT_KEY)), text(EVENT_ID));
-        }
-        match page.last_evaluated_key {
-            Some(key) if !key.is_empty() => start = Some(key),
-            _ => return Ok(stored),
-        }
-    }
+    let items =
+        string_attributes(client, table, [PARTITION_KEY, SORT_KEY, EVENT_ID], "items").await?;
+    Ok(items
+        .into_iter()
+        .map(|[partition, sort, id]| ((partition, sort), id))
+        .collect())
 }
 
 /// The differences between the items the events should have made (with their first

@@ -194,6 +194,30 @@ fn whole_second(at: DateTime<Utc>) -> DateTime<Utc> {
     Utc.timestamp_opt(at.timestamp(), 0).single().unwrap_or(at)
 }
 
+/// The EventBridge envelope of an ECS event: `detail` of `detail_type` about `resources`,
+/// sent at `at` from `region` with envelope id `id`.
+fn envelope(
+    id: String,
+    region: &str,
+    at: DateTime<Utc>,
+    detail_type: &str,
+    resources: Vec<String>,
+    detail: Value,
+) -> Value {
+    json!({
+        "version": "0",
+        "id": id,
+        "detail-type": detail_type,
+        "source": "aws.ecs",
+        "account": ACCOUNT,
+        // EventBridge's time has whole seconds: the recipe keys items on it.
+        "time": whole_second(at).to_rfc3339_opts(SecondsFormat::Secs, true),
+        "region": region,
+        "resources": resources,
+        "detail": detail,
+    })
+}
+
 impl Generator {
     fn new(seed: u64, region: &str) -> Self {
         let mut rng = SplitMix64::new(seed);
@@ -313,18 +337,14 @@ impl Generator {
         resources: Vec<String>,
         detail: Value,
     ) {
-        let event = json!({
-            "version": "0",
-            "id": self.rng.uuid(),
-            "detail-type": detail_type,
-            "source": "aws.ecs",
-            "account": ACCOUNT,
-            // EventBridge's time has whole seconds: the recipe keys items on it.
-            "time": whole_second(at).to_rfc3339_opts(SecondsFormat::Secs, true),
-            "region": self.region,
-            "resources": resources,
-            "detail": detail,
-        });
+        let event = envelope(
+            self.rng.uuid(),
+            &self.region,
+            at,
+            detail_type,
+            resources,
+            detail,
+        );
         self.events.push(Pending { at, event });
     }
 

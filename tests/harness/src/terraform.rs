@@ -340,6 +340,26 @@ impl Terraform {
     }
 }
 
+/// The resource changes in `terraform plan` JSON that create a resource of type `kind`.
+pub fn planned_creates<'a>(plan: &'a Value, kind: &'a str) -> impl Iterator<Item = &'a Value> {
+    plan["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(move |change| change["type"] == kind)
+        .filter(|change| change["change"]["actions"] == serde_json::json!(["create"]))
+}
+
+/// The region of a per-region module from its address (the region follows the first `_`,
+/// with `_` for `-`): `module.logger_xx_test_1`, `module.table_xx_test_1[0]` -> `xx-test-1`.
+pub fn module_region(module_address: &str) -> String {
+    module_address
+        .trim_start_matches("module.")
+        .split_once('_')
+        .map(|(_, region)| region.split('[').next().unwrap_or(region).replace('_', "-"))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::cli_config;

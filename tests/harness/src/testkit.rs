@@ -283,34 +283,56 @@ pub async fn item_keys(
     table: &str,
 ) -> Result<Vec<(String, String)>> {
     use ecs_state_logger::record::{PARTITION_KEY, SORT_KEY};
-    let mut keys = Vec::new();
+    let items = string_attributes(client, table, [PARTITION_KEY, SORT_KEY], "keys").await?;
+    Ok(items
+        .into_iter()
+        .map(|[partition, sort]| (partition, sort))
+        .collect())
+}
+
+/// The string attributes `names` of every item in `table` (every page of a scan), in scan
+/// order: each item's values in the order of `names`, empty where an item lacks one.
+/// `what` names the attributes in the error ("reading the `what` of `table`").
+pub async fn string_attributes<const N: usize>(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    names: [&str; N],
+    what: &str,
+) -> Result<Vec<[String; N]>> {
+    // Placeholders, as attribute names may be reserved words.
+    let placeholders: [String; N] = std::array::from_fn(|i| format!("#a{i}"));
+    let mut items = Vec::new();
     let mut start = None;
     loop {
         let page = client
             .scan()
             .table_name(table)
-            .projection_expression("#pk, #sk")
-            .expression_attribute_names("#pk", PARTITION_KEY)
-            .expression_attribute_names("#sk", SORT_KEY)
+            .projection_expression(placeholders.join(", "))
+            .set_expression_attribute_names(Some(
+                placeholders
+                    .iter()
+                    .cloned()
+                    .zip(names.iter().map(|name| (*name).to_owned()))
+                    .collect(),
+            ))
             .set_exclusive_start_key(start.take())
             .send()
             .await
             .map_err(|e| Error::Aws {
-                what: format!("reading the keys of {table}"),
+                what: format!("reading the {what} of {table}"),
                 message: DisplayErrorContext(&e).to_string(),
             })?;
         for item in page.items() {
-            let text = |name: &str| {
+            items.push(names.map(|name| {
                 item.get(name)
                     .and_then(|v| v.as_s().ok())
                     .cloned()
                     .unwrap_or_default()
-            };
-            keys.push((text(PARTITION_KEY), text(SORT_KEY)));
+            }));
         }
         match page.last_evaluated_key {
             Some(key) if !key.is_empty() => start = Some(key),
-            _ => return Ok(keys),
+            _ => return Ok(items),
         }
     }
 }

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ecs_state_logger::record::INDEXES;
 use harness::local_env::{self, LocalEnvironment, repo_root};
+use harness::terraform::{module_region, planned_creates};
 use harness::testkit::{self, built_lambda};
 use harness::{MotoServer, Terraform};
 use serde_json::{Value, json};
@@ -104,13 +105,8 @@ struct Change<'a> {
     unknown: &'a Value,
 }
 
-fn changes<'a>(plan: &'a Value, kind: &str) -> Vec<Change<'a>> {
-    plan["resource_changes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|change| change["type"] == kind)
-        .filter(|change| change["change"]["actions"] == json!(["create"]))
+fn changes<'a>(plan: &'a Value, kind: &'a str) -> Vec<Change<'a>> {
+    planned_creates(plan, kind)
         .map(|change| Change {
             module: change["module_address"]
                 .as_str()
@@ -121,15 +117,6 @@ fn changes<'a>(plan: &'a Value, kind: &str) -> Vec<Change<'a>> {
             unknown: &change["change"]["after_unknown"],
         })
         .collect()
-}
-
-/// `module.logger_xx_test_1`, `module.table_xx_test_1[0]` -> `xx-test-1`.
-fn module_region(module_address: &str) -> String {
-    module_address
-        .trim_start_matches("module.")
-        .split_once('_')
-        .map(|(_, region)| region.split('[').next().unwrap_or(region).replace('_', "-"))
-        .unwrap_or_default()
 }
 
 /// An alarm's region: its module's (a replication latency alarm lives with the table, in the

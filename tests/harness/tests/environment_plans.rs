@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use harness::local_env::{self, repo_root};
+use harness::terraform::{module_region, planned_creates};
 use harness::testkit::{built_lambda, local_vars};
 use harness::{MotoServer, Terraform};
 use serde_json::{Value, json};
@@ -12,13 +13,8 @@ use serde_json::{Value, json};
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Planned resources of `kind`, by the module they belong to.
-fn planned<'a>(plan: &'a Value, kind: &str) -> BTreeMap<String, &'a Value> {
-    plan["resource_changes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|change| change["type"] == kind)
-        .filter(|change| change["change"]["actions"] == json!(["create"]))
+fn planned<'a>(plan: &'a Value, kind: &'a str) -> BTreeMap<String, &'a Value> {
+    planned_creates(plan, kind)
         .map(|change| {
             (
                 change["module_address"]
@@ -29,15 +25,6 @@ fn planned<'a>(plan: &'a Value, kind: &str) -> BTreeMap<String, &'a Value> {
             )
         })
         .collect()
-}
-
-fn module_region(module_address: &str) -> String {
-    // module.logger_<region with underscores>
-    module_address
-        .trim_start_matches("module.")
-        .split_once('_')
-        .map(|(_, region)| region.split('[').next().unwrap_or(region).replace('_', "-"))
-        .unwrap_or_default()
 }
 
 async fn plan(

@@ -20,91 +20,87 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// What the environment created in one region, by the names it gave them.
 fn inventory(endpoint: &str, region: &str, name: &str) -> harness::Result<BTreeSet<String>> {
+    // The `field` of each element of the list `list` in the `aws` CLI's answer to `args`
+    // (the element itself where `field` is empty: queue URLs and table names are bare).
+    let names = |args: &[&str], list: &str, field: &str| -> harness::Result<Vec<String>> {
+        let answer = aws_cli(endpoint, region, args)?;
+        Ok(answer[list]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|element| {
+                let value = if field.is_empty() {
+                    element
+                } else {
+                    &element[field]
+                };
+                value.as_str().unwrap_or_default().to_owned()
+            })
+            .collect())
+    };
+    let log_group = format!("/aws/lambda/{name}");
+    let listings: [(&str, &[&str], &str, &str); 7] = [
+        ("table", &["dynamodb", "list-tables"], "TableNames", ""),
+        (
+            "function",
+            &["lambda", "list-functions"],
+            "Functions",
+            "FunctionName",
+        ),
+        (
+            "rule",
+            &["events", "list-rules", "--name-prefix", name],
+            "Rules",
+            "Name",
+        ),
+        (
+            "log group",
+            &[
+                "logs",
+                "describe-log-groups",
+                "--log-group-name-prefix",
+                "/aws/lambda/",
+            ],
+            "logGroups",
+            "logGroupName",
+        ),
+        (
+            "queue",
+            &["sqs", "list-queues", "--queue-name-prefix", name],
+            "QueueUrls",
+            "",
+        ),
+        (
+            "alarm",
+            &["cloudwatch", "describe-alarms", "--alarm-name-prefix", name],
+            "MetricAlarms",
+            "AlarmName",
+        ),
+        (
+            "metric filter",
+            &[
+                "logs",
+                "describe-metric-filters",
+                "--log-group-name",
+                &log_group,
+            ],
+            "metricFilters",
+            "filterName",
+        ),
+    ];
     let mut found = BTreeSet::new();
-    let tables = aws_cli(endpoint, region, &["dynamodb", "list-tables"])?;
-    for table in tables["TableNames"].as_array().into_iter().flatten() {
-        found.insert(format!("table {}", table.as_str().unwrap_or_default()));
+    for (kind, args, list, field) in listings {
+        for found_name in names(args, list, field)? {
+            found.insert(format!("{kind} {found_name}"));
+        }
     }
-    let functions = aws_cli(endpoint, region, &["lambda", "list-functions"])?;
-    for function in functions["Functions"].as_array().into_iter().flatten() {
-        found.insert(format!(
-            "function {}",
-            function["FunctionName"].as_str().unwrap_or_default()
-        ));
-    }
-    let rules = aws_cli(
-        endpoint,
-        region,
-        &["events", "list-rules", "--name-prefix", name],
-    )?;
-    for rule in rules["Rules"].as_array().into_iter().flatten() {
-        found.insert(format!(
-            "rule {}",
-            rule["Name"].as_str().unwrap_or_default()
-        ));
-    }
-    let groups = aws_cli(
-        endpoint,
-        region,
-        &[
-            "logs",
-            "describe-log-groups",
-            "--log-group-name-prefix",
-            "/aws/lambda/",
-        ],
-    )?;
-    for group in groups["logGroups"].as_array().into_iter().flatten() {
-        found.insert(format!(
-            "log group {}",
-            group["logGroupName"].as_str().unwrap_or_default()
-        ));
-    }
-    let queues = aws_cli(
-        endpoint,
-        region,
-        &["sqs", "list-queues", "--queue-name-prefix", name],
-    )?;
-    for queue in queues["QueueUrls"].as_array().into_iter().flatten() {
-        found.insert(format!("queue {}", queue.as_str().unwrap_or_default()));
-    }
-    let topics = aws_cli(endpoint, region, &["sns", "list-topics"])?;
-    for topic in topics["Topics"].as_array().into_iter().flatten() {
-        let arn = topic["TopicArn"].as_str().unwrap_or_default();
+    for arn in names(&["sns", "list-topics"], "Topics", "TopicArn")? {
         if let Some(topic_name) = arn.rsplit(':').next().filter(|t| t.starts_with(name)) {
             found.insert(format!("topic {topic_name}"));
         }
     }
-    let alarms = aws_cli(
-        endpoint,
-        region,
-        &["cloudwatch", "describe-alarms", "--alarm-name-prefix", name],
-    )?;
-    for alarm in alarms["MetricAlarms"].as_array().into_iter().flatten() {
-        found.insert(format!(
-            "alarm {}",
-            alarm["AlarmName"].as_str().unwrap_or_default()
-        ));
-    }
-    let filters = aws_cli(
-        endpoint,
-        region,
-        &[
-            "logs",
-            "describe-metric-filters",
-            "--log-group-name",
-            &format!("/aws/lambda/{name}"),
-        ],
-    )?;
-    for filter in filters["metricFilters"].as_array().into_iter().flatten() {
-        found.insert(format!(
-            "metric filter {}",
-            filter["filterName"].as_str().unwrap_or_default()
-        ));
-    }
     // IAM is global: the region in each role's name tells the environment's roles apart.
-    let roles = aws_cli(endpoint, region, &["iam", "list-roles"])?;
-    for role in roles["Roles"].as_array().into_iter().flatten() {
-        let role_name = role["RoleName"].as_str().unwrap_or_default();
+    for role_name in names(&["iam", "list-roles"], "Roles", "RoleName")? {
         if role_name == format!("{name}-{region}") {
             found.insert(format!("role {role_name}"));
         }

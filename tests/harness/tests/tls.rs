@@ -54,6 +54,23 @@ fn bootstrap(api: &TlsApi) -> Result<FunctionCommand, Box<dyn std::error::Error>
         .env("RUST_LOG", "info"))
 }
 
+/// `command` started against `runtime` (logging into `dir`), once it has initialised: polled
+/// for its first event.
+async fn initialised(
+    command: FunctionCommand,
+    runtime: &RuntimeApi,
+    dir: &tempfile::TempDir,
+) -> Result<FunctionProcess, Box<dyn std::error::Error>> {
+    let function = command
+        .log_file(dir.path().join("function.log"))
+        .spawn(runtime)?;
+    runtime
+        .wait_first_poll(INIT)
+        .await
+        .ok_or_else(|| format!("never polled:\n{}", function.log_tail(20)))?;
+    Ok(function)
+}
+
 /// The remote ports of the process's established TCP connections (its socket inodes,
 /// looked up in /proc/net/tcp).
 fn established_remote_ports(
@@ -97,16 +114,14 @@ async fn with_its_ca_in_ssl_cert_file_the_function_connects_during_init_and_reco
     // GIVEN the local API over TLS, its CA appended to the system trust store as SSL_CERT_FILE
     let dir = tempfile::tempdir()?;
     let (api, runtime) = setup(&dir).await?;
-    let function = bootstrap(&api)?
-        .env("SSL_CERT_FILE", api.ca_bundle())
-        .log_file(dir.path().join("function.log"))
-        .spawn(&runtime)?;
 
     // WHEN it has initialised (polled for its first event)
-    runtime
-        .wait_first_poll(INIT)
-        .await
-        .ok_or_else(|| format!("never polled:\n{}", function.log_tail(20)))?;
+    let function = initialised(
+        bootstrap(&api)?.env("SSL_CERT_FILE", api.ca_bundle()),
+        &runtime,
+        &dir,
+    )
+    .await?;
 
     // THEN it already holds a connection to DynamoDB, before any event
     let ports = established_remote_ports(&function)?;
@@ -135,15 +150,9 @@ async fn without_its_ca_the_function_still_starts_but_refuses_the_server() -> Te
     // GIVEN the local API over TLS and a function that was not given its CA
     let dir = tempfile::tempdir()?;
     let (api, runtime) = setup(&dir).await?;
-    let function = bootstrap(&api)?
-        .log_file(dir.path().join("function.log"))
-        .spawn(&runtime)?;
 
     // WHEN it starts: the connection it opens during init fails verification
-    runtime
-        .wait_first_poll(INIT)
-        .await
-        .ok_or_else(|| format!("never polled:\n{}", function.log_tail(20)))?;
+    let function = initialised(bootstrap(&api)?, &runtime, &dir).await?;
     assert!(
         runtime.init_errors().is_empty(),
         "{:?}",

@@ -11,14 +11,14 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use super::Implementation;
 use super::cpu::cpu_ms;
 use super::cpu_quota::{CpuQuota, quota_us, vcpu_percent};
 use super::tables::{create_python_table, create_rust_table, dynamodb_client};
 use super::tls_api::TlsApi;
-use super::{BASELINE_TABLE, Implementation};
 use crate::error::{Error, Result};
 use crate::runtime_api::new_request_id;
-use crate::{Outcome, RuntimeApi, RuntimeApiConfig};
+use crate::{Outcome, RuntimeApi};
 
 /// How long a process may take to reach its first `/next` (Python at 7 % of a core takes
 /// seconds).
@@ -192,16 +192,12 @@ async fn one(
     run: u32,
 ) -> Result<ColdSample> {
     let mb = quota.memory_mb();
-    let runtime = RuntimeApi::start_with(RuntimeApiConfig {
-        function_name: match implementation {
-            Implementation::Rust => options.rust_table.clone(),
-            Implementation::Python => BASELINE_TABLE.to_owned(),
-        },
-        region: options.region.clone(),
-        timeout: Duration::from_secs(60),
-        queue_timeout: Some(Duration::from_secs(180)),
-        ..RuntimeApiConfig::default()
-    })
+    let runtime = RuntimeApi::start_with(implementation.runtime_config(
+        &options.rust_table,
+        &options.region,
+        Duration::from_secs(60),
+        Duration::from_secs(180),
+    ))
     .await?;
     let log = options
         .logs

@@ -9,8 +9,9 @@ pub mod tables;
 pub mod tls_api;
 
 use std::path::Path;
+use std::time::Duration;
 
-use crate::FunctionCommand;
+use crate::{FunctionCommand, RuntimeApiConfig};
 
 /// The baseline's table, as its README names it.
 pub const BASELINE_TABLE: &str = "ecslogger";
@@ -35,6 +36,28 @@ impl Implementation {
         match self {
             Implementation::Rust => "rust",
             Implementation::Python => "python",
+        }
+    }
+
+    /// The Runtime API for this function in `region`: named after the table it writes
+    /// (`rust_table` for the Rust function), with the invocation `timeout` and how long an
+    /// invocation may wait in the queue (`queue_timeout`).
+    pub fn runtime_config(
+        self,
+        rust_table: &str,
+        region: &str,
+        timeout: Duration,
+        queue_timeout: Duration,
+    ) -> RuntimeApiConfig {
+        RuntimeApiConfig {
+            function_name: match self {
+                Implementation::Rust => rust_table.to_owned(),
+                Implementation::Python => BASELINE_TABLE.to_owned(),
+            },
+            region: region.to_owned(),
+            timeout,
+            queue_timeout: Some(queue_timeout),
+            ..RuntimeApiConfig::default()
         }
     }
 

@@ -33,9 +33,7 @@ use harness::bench::tables::{
 use harness::bench::{BASELINE_TABLE, Implementation, RETENTION_DAYS};
 use harness::runtime_api::new_request_id;
 use harness::synthetic::{self, Mix};
-use harness::{
-    Error, FunctionCommand, MotoOptions, MotoServer, Outcome, Result, RuntimeApi, RuntimeApiConfig,
-};
+use harness::{Error, FunctionCommand, MotoOptions, MotoServer, Outcome, Result, RuntimeApi};
 use serde_json::{Value, json};
 
 // ------------------------------------------------------------------------------ prices
@@ -378,16 +376,12 @@ impl Bench {
         create_rust_table(&self.client, &endpoint, &self.rust_table).await?;
         create_python_table(&self.client, &endpoint).await?;
 
-        let api = RuntimeApi::start_with(RuntimeApiConfig {
-            function_name: match implementation {
-                Implementation::Rust => self.rust_table.clone(),
-                Implementation::Python => BASELINE_TABLE.to_owned(),
-            },
-            region: self.region.clone(),
-            timeout: Duration::from_secs(30),
-            queue_timeout: Some(Duration::from_secs(60)),
-            ..RuntimeApiConfig::default()
-        })
+        let api = RuntimeApi::start_with(implementation.runtime_config(
+            &self.rust_table,
+            &self.region,
+            Duration::from_secs(30),
+            Duration::from_secs(60),
+        ))
         .await?;
         let log = self
             .args

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Duration, SecondsFormat, TimeZone, Utc};
 use serde_json::{Value, json};
 
-use super::{ACCOUNT, SplitMix64};
+use super::{ACCOUNT, SplitMix64, envelope};
 
 /// What a day holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,17 +57,14 @@ impl Day<'_> {
     }
 
     fn push(&mut self, at: DateTime<Utc>, detail_type: &str, resource: String, detail: Value) {
-        let event = json!({
-            "version": "0",
-            "id": self.rng.uuid(),
-            "detail-type": detail_type,
-            "source": "aws.ecs",
-            "account": ACCOUNT,
-            "time": at.to_rfc3339_opts(SecondsFormat::Secs, true),
-            "region": self.region,
-            "resources": [resource],
-            "detail": detail,
-        });
+        let event = envelope(
+            self.rng.uuid(),
+            self.region,
+            at,
+            detail_type,
+            vec![resource],
+            detail,
+        );
         self.events.push((at, event));
     }
 
