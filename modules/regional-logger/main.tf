@@ -326,5 +326,10 @@ data "aws_iam_policy_document" "delivery_dlq" {
 resource "aws_sqs_queue_policy" "delivery_dlq" {
   queue_url = aws_sqs_queue.delivery_dlq.id
   policy    = data.aws_iam_policy_document.delivery_dlq.json
+
+  # The size is raised before the policy is set: SQS keeps a policy through a
+  # SetQueueAttributes that does not name it, but the local API (moto) clears it, and the
+  # provider would then wait for a policy that never appears.
+  depends_on = [terraform_data.queue_max_message_size]
 }
 
