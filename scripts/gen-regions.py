@@ -134,6 +134,7 @@ def logger_module(region: str) -> dict:
         "silence_alarm_enabled": f"${{local.silence_alarm[{key}]}}",
         "silence_period_seconds": "${var.silence_period_seconds}",
         "table_index_names": "${local.table_index_names}",
+        "aws_cli_environment": "${local.aws_cli_environment}",
     }
 
 

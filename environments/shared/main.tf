@@ -5,6 +5,15 @@
 locals {
   use_endpoint = var.aws_endpoint_url != null
 
+  # The AWS CLI that raises the queues' message size (modules/regional-logger) reaches the
+  # local AWS API the way the provider does; against AWS it gets nothing and uses the default
+  # credential chain, as the provider does here.
+  aws_cli_environment = local.use_endpoint ? {
+    AWS_ENDPOINT_URL      = var.aws_endpoint_url
+    AWS_ACCESS_KEY_ID     = "test"
+    AWS_SECRET_ACCESS_KEY = "test"
+  } : {}
+
   # With a global table only the primary region creates a table; the others get replicas.
   table_regions   = var.global_table ? [var.primary_region] : var.regions
   replica_regions = var.global_table ? [for region in var.regions : region if region != var.primary_region] : []

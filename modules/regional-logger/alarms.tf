@@ -16,7 +16,7 @@ locals {
   log_outcomes = {
     conflict = {
       metric_name = "${var.name}-conflicts"
-      description = "the same key arrived with different content; the first item was kept and the new one was not written"
+      description = "a different event arrived under a key already taken; both are kept (the second under its own #conflict key): someone should compare them"
     }
     written_with_warnings = {
       metric_name = "${var.name}-written-with-warnings"

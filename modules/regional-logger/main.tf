@@ -14,7 +14,6 @@ locals {
   log_group_name = "/aws/lambda/${var.name}"
 
   failed_events_queue_name = "${var.name}-failed-events"
-  max_message_size         = 262144
   delivery_dlq_name        = "${var.name}-delivery-dlq"
 
   # Every alarm tells someone: the topic passed in, or the module's own.
@@ -101,6 +100,9 @@ resource "aws_lambda_function_event_invoke_config" "this" {
       destination = aws_sqs_queue.failed_events.arn
     }
   }
+
+  # Nothing is parked in the queue before it takes the largest event.
+  depends_on = [terraform_data.queue_max_message_size]
 }
 
 ################################################################################
@@ -238,28 +240,68 @@ resource "aws_lambda_permission" "this" {
 # Queues for what could not be recorded
 ################################################################################
 
+# Since 2026-01-29 EventBridge events and asynchronous Lambda payloads may be up to 1 MB, so
+# both queues must take 1 MiB messages (SQS's maximum since August 2025). The AWS provider
+# this module is limited to (5.x; 5.100 is the last) refuses max_message_size above 262144 and
+# sends 262144 when the argument is left out. So Terraform creates each queue with what the
+# provider sends, ignores that attribute afterwards, and a terraform_data below raises it to
+# var.queue_max_message_size with the AWS CLI. With provider >= 6.x, which accepts 1 MiB:
+# set max_message_size = var.queue_max_message_size on both queues, drop ignore_changes and
+# remove terraform_data.queue_max_message_size and var.aws_cli_environment.
+
 resource "aws_sqs_queue" "failed_events" {
   name                      = local.failed_events_queue_name
   message_retention_seconds = var.queue_message_retention_seconds
-  # SQS accepts 1 MiB messages since 2026-01-29, and Lambda's failure record wraps a whole
-  # event of up to 256 KB plus its envelope; but the AWS provider this project pins (5.100,
-  # the last 5.x) refuses max_message_size above 262144. local.max_message_size says the
-  # most it can set; raise it to 1048576 with a provider that accepts it.
-  max_message_size        = local.max_message_size
-  sqs_managed_sse_enabled = var.kms_key_arn == null ? true : null
-  kms_master_key_id       = var.kms_key_arn
+  sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
+  kms_master_key_id         = var.kms_key_arn
 
   tags = var.tags
+
+  lifecycle {
+    # Set by terraform_data.queue_max_message_size["failed_events"].
+    ignore_changes = [max_message_size]
+  }
 }
 
 resource "aws_sqs_queue" "delivery_dlq" {
   name                      = local.delivery_dlq_name
   message_retention_seconds = var.queue_message_retention_seconds
-  max_message_size          = local.max_message_size
   sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
   kms_master_key_id         = var.kms_key_arn
 
   tags = var.tags
+
+  lifecycle {
+    # Set by terraform_data.queue_max_message_size["delivery_dlq"].
+    ignore_changes = [max_message_size]
+  }
+}
+
+resource "terraform_data" "queue_max_message_size" {
+  for_each = {
+    failed_events = aws_sqs_queue.failed_events
+    delivery_dlq  = aws_sqs_queue.delivery_dlq
+  }
+
+  # A new queue (its ARN is unknown until it exists) or a new size runs the command again.
+  triggers_replace = [each.value.arn, var.queue_max_message_size]
+
+  # The CLI finds credentials as the provider does (environment, profile, instance or task
+  # role) unless var.aws_cli_environment says otherwise. The values reach the command as
+  # environment variables, so the shell reads none of them as code.
+  provisioner "local-exec" {
+    # AWS CLI v1 ignores AWS_ENDPOINT_URL for SQS (it pins SQS's legacy host names), so an
+    # endpoint the provider would honour is passed as --endpoint-url.
+    command = <<-EOT
+      endpoint="$${AWS_ENDPOINT_URL_SQS:-$${AWS_ENDPOINT_URL:-}}"
+      aws sqs set-queue-attributes --queue-url "$QUEUE_URL" --attributes "MaximumMessageSize=$MAX_MESSAGE_SIZE" --region "$QUEUE_REGION" $${endpoint:+--endpoint-url "$endpoint"}
+    EOT
+    environment = merge(var.aws_cli_environment, {
+      QUEUE_URL        = each.value.url
+      QUEUE_REGION     = local.region
+      MAX_MESSAGE_SIZE = tostring(var.queue_max_message_size)
+    })
+  }
 }
 
 data "aws_iam_policy_document" "delivery_dlq" {
@@ -284,5 +326,10 @@ data "aws_iam_policy_document" "delivery_dlq" {
 resource "aws_sqs_queue_policy" "delivery_dlq" {
   queue_url = aws_sqs_queue.delivery_dlq.id
   policy    = data.aws_iam_policy_document.delivery_dlq.json
+
+  # The size is raised before the policy is set: SQS keeps a policy through a
+  # SetQueueAttributes that does not name it, but the local API (moto) clears it, and the
+  # provider would then wait for a policy that never appears.
+  depends_on = [terraform_data.queue_max_message_size]
 }
 

@@ -209,6 +209,29 @@ variable "queue_message_retention_seconds" {
   }
 }
 
+variable "queue_max_message_size" {
+  description = "Largest message both queues accept, in bytes (1024-1048576; the default is SQS's maximum, 1 MiB, the size of the largest event). Set after each queue is created with the AWS CLI (see aws_cli_environment)."
+  type        = number
+  default     = 1048576
+
+  validation {
+    condition     = var.queue_max_message_size >= 1024 && var.queue_max_message_size <= 1048576 && floor(var.queue_max_message_size) == var.queue_max_message_size
+    error_message = "queue_max_message_size must be a whole number of bytes from 1024 to 1048576."
+  }
+}
+
+variable "aws_cli_environment" {
+  description = "Environment variables for the AWS CLI that sets queue_max_message_size (e.g. AWS_ENDPOINT_URL and test credentials for a local AWS API); empty uses the CLI's default credential chain, the same as the provider's default. A provider configured with assume_role or a profile needs the same here (e.g. AWS_PROFILE)."
+  type        = map(string)
+  nullable    = false
+  default     = {}
+
+  validation {
+    condition     = alltrue([for key in keys(var.aws_cli_environment) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", key))])
+    error_message = "aws_cli_environment keys must be environment variable names (letters, digits, '_', not starting with a digit)."
+  }
+}
+
 variable "kms_key_arn" {
   description = "ARN of a customer managed KMS key in this region for the queues, the log group and the alarm topic (its key policy must let CloudWatch Logs, CloudWatch alarms and EventBridge use it); null keeps the services' own encryption. Use the same key as the table's."
   type        = string

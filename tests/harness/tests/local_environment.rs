@@ -108,6 +108,85 @@ fn inventory(endpoint: &str, region: &str, name: &str) -> harness::Result<BTreeS
     Ok(found)
 }
 
+/// What SQS, EventBridge and asynchronous Lambda allow a message or event to be (1 MiB).
+const LARGEST_MESSAGE: u64 = 1_048_576;
+
+/// A message of 1,000,000 bytes: above the provider's 262,144 cap, below SQS's 1 MiB.
+const LARGE_MESSAGE_BYTES: usize = 1_000_000;
+
+/// `queue` reports a `MaximumMessageSize` of 1 MiB and takes a 1,000,000-byte message, which is
+/// then purged so the queue is empty again.
+fn assert_queue_takes_the_largest_event(endpoint: &str, region: &str, queue: &str) -> TestResult {
+    let url = aws_cli(
+        endpoint,
+        region,
+        &["sqs", "get-queue-url", "--queue-name", queue],
+    )?;
+    let url = url["QueueUrl"]
+        .as_str()
+        .ok_or_else(|| format!("{region}: no URL for {queue}: {url}"))?
+        .to_owned();
+    let attributes = aws_cli(
+        endpoint,
+        region,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "MaximumMessageSize",
+        ],
+    )?;
+    assert_eq!(
+        attributes["Attributes"]["MaximumMessageSize"],
+        json!(LARGEST_MESSAGE.to_string()),
+        "{region}: {queue}"
+    );
+    // The body goes through a file: 1 MB is more than one command-line argument may be.
+    let body = tempfile::NamedTempFile::new()?;
+    std::fs::write(body.path(), "x".repeat(LARGE_MESSAGE_BYTES))?;
+    let sent = aws_cli(
+        endpoint,
+        region,
+        &[
+            "sqs",
+            "send-message",
+            "--queue-url",
+            &url,
+            "--message-body",
+            &format!("file://{}", body.path().display()),
+        ],
+    )?;
+    assert!(
+        sent["MessageId"].is_string(),
+        "{region}: {queue} refused a {LARGE_MESSAGE_BYTES}-byte message: {sent}"
+    );
+    aws_cli(
+        endpoint,
+        region,
+        &["sqs", "purge-queue", "--queue-url", &url],
+    )?;
+    let left = aws_cli(
+        endpoint,
+        region,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "ApproximateNumberOfMessages",
+        ],
+    )?;
+    assert_eq!(
+        left["Attributes"]["ApproximateNumberOfMessages"],
+        json!("0"),
+        "{region}: {queue} kept the test message"
+    );
+    Ok(())
+}
+
 /// One region's logger: a Runtime API and the shipped `bootstrap` polling it.
 async fn regional_function(
     endpoint: &str,
@@ -335,6 +414,13 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
             2,
             "{found:?}"
         );
+        // AND both queues take the largest event, though the provider creates them smaller
+        for queue in [
+            format!("{name}-failed-events"),
+            format!("{name}-delivery-dlq"),
+        ] {
+            assert_queue_takes_the_largest_event(&endpoint, region, &queue)?;
+        }
         // AND its own alarm topic, which every alarm tells when it fires and when it clears
         assert!(
             found.contains(&format!("topic {name}-alarms")),
