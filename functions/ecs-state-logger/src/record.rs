@@ -767,12 +767,16 @@ pub const DELIVERY_ATTRIBUTES: &[&str] = &["eventId", "expiresAt", "originalByte
 /// Between an event's key and the content hash of a conflict item's key.
 pub const CONFLICT_MARKER: &str = "#conflict#";
 
+/// What an item says: every attribute but its key (where it is stored, which a comparison of
+/// two items at one key cannot tell apart) and [`DELIVERY_ATTRIBUTES`].
 fn content_attributes(item: &Item) -> impl Iterator<Item = (&String, &Value)> {
-    item.iter()
-        .filter(|(name, _)| !DELIVERY_ATTRIBUTES.contains(&name.as_str()))
+    item.iter().filter(|(name, _)| {
+        let name = name.as_str();
+        name != PARTITION_KEY && name != SORT_KEY && !DELIVERY_ATTRIBUTES.contains(&name)
+    })
 }
 
-/// True when two items record the same event: equal in every attribute but
+/// True when two items record the same event: equal in every attribute but their key and
 /// [`DELIVERY_ATTRIBUTES`]. A stored item that differs is a conflict, never a duplicate.
 pub fn same_event(a: &Item, b: &Item) -> bool {
     content_attributes(a).count() == content_attributes(b).count()

@@ -6,7 +6,8 @@
 //! - `unconditional` (the conditional write removed): a redelivery overwrites the first
 //!   delivery's item, which then holds the redelivery's `eventId`;
 //! - `unversioned-key` (the version dropped from the key): a task's later states land on the
-//!   key of its first, so items go missing.
+//!   key of its first; the handler keeps each as a conflict next to it, so every state but the
+//!   first is missing from the key its version names.
 //!
 //! Short runs (a few hundred deliveries each) keep these cheap; the shipped function runs the
 //! full ones in `soak.rs`. Need moto and Terraform; the mutant is built with this crate.

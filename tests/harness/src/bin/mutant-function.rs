@@ -3,15 +3,17 @@
 //!
 //! - `unconditional`: `PutItem` without its condition, always answering `written`, so a
 //!   redelivery overwrites the first delivery's item;
-//! - `unversioned-key`: the real conditional store, but every item's sort key loses the
-//!   version (one constant per resource), so a task's later states collide with its first.
+//! - `unversioned-key`: the real conditional store, but every sort key loses the version
+//!   (`v<20 digits>` becomes `v`, a conflict key `v<20 digits>#conflict#…` becomes
+//!   `v#conflict#…`), so a task's later states collide with its first: the handler keeps
+//!   them as conflicts, under keys no version names.
 //!
 //! The no-loss checks ([`harness::no_loss`]) must fail against both. This binary is a test
 //! tool: it is never packaged, and it reaches the local AWS API at `AWS_ENDPOINT_URL` with
 //! the harness's test credentials.
 
 use ecs_state_logger::dynamodb::{DynamoDbStore, to_attributes};
-use ecs_state_logger::record::SORT_KEY;
+use ecs_state_logger::record::{SORT_KEY, version_key};
 use ecs_state_logger::store::{Item, PutOutcome, RecordStore};
 use ecs_state_logger::{Config, Error, handler};
 use harness::testkit::dynamodb_client;
@@ -20,8 +22,22 @@ use serde_json::Value;
 
 /// The variable that picks the mutation.
 const MUTANT: &str = "MUTANT";
-/// The sort key every item gets under `unversioned-key`.
+/// What a version key is without its version.
 const UNVERSIONED: &str = "v";
+
+/// `key` with its version taken out: [`version_key`]'s digits dropped, the rest (a conflict
+/// suffix) kept; any other key as it is.
+fn unversioned(key: &str) -> String {
+    let digits = version_key(0).len() - UNVERSIONED.len();
+    match key.strip_prefix(UNVERSIONED) {
+        Some(rest)
+            if rest.len() >= digits && rest[..digits].bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            format!("{UNVERSIONED}{}", &rest[digits..])
+        }
+        _ => key.to_owned(),
+    }
+}
 
 /// `PutItem` with no condition: the last write wins.
 struct Unconditional {
@@ -51,7 +67,10 @@ struct UnversionedKey(DynamoDbStore);
 impl RecordStore for UnversionedKey {
     async fn put_new(&self, item: &Item) -> Result<PutOutcome, Error> {
         let mut item = item.clone();
-        item.insert(SORT_KEY.to_owned(), Value::from(UNVERSIONED));
+        if let Some(key) = item.get(SORT_KEY).and_then(Value::as_str) {
+            let key = unversioned(key);
+            item.insert(SORT_KEY.to_owned(), Value::from(key));
+        }
         self.0.put_new(&item).await
     }
 }
