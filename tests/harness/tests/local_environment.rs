@@ -114,6 +114,23 @@ const LARGEST_MESSAGE: u64 = 1_048_576;
 /// A message of 1,000,000 bytes: above the provider's 262,144 cap, below SQS's 1 MiB.
 const LARGE_MESSAGE_BYTES: usize = 1_000_000;
 
+/// One attribute of the queue at `url`, as SQS reports it (a string).
+fn queue_attribute(endpoint: &str, region: &str, url: &str, name: &str) -> harness::Result<Value> {
+    let attributes = aws_cli(
+        endpoint,
+        region,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            url,
+            "--attribute-names",
+            name,
+        ],
+    )?;
+    Ok(attributes["Attributes"][name].clone())
+}
+
 /// `queue` reports a `MaximumMessageSize` of 1 MiB and takes a 1,000,000-byte message, which is
 /// then purged so the queue is empty again.
 fn assert_queue_takes_the_largest_event(endpoint: &str, region: &str, queue: &str) -> TestResult {
@@ -126,20 +143,8 @@ fn assert_queue_takes_the_largest_event(endpoint: &str, region: &str, queue: &st
         .as_str()
         .ok_or_else(|| format!("{region}: no URL for {queue}: {url}"))?
         .to_owned();
-    let attributes = aws_cli(
-        endpoint,
-        region,
-        &[
-            "sqs",
-            "get-queue-attributes",
-            "--queue-url",
-            &url,
-            "--attribute-names",
-            "MaximumMessageSize",
-        ],
-    )?;
     assert_eq!(
-        attributes["Attributes"]["MaximumMessageSize"],
+        queue_attribute(endpoint, region, &url, "MaximumMessageSize")?,
         json!(LARGEST_MESSAGE.to_string()),
         "{region}: {queue}"
     );
@@ -167,20 +172,8 @@ fn assert_queue_takes_the_largest_event(endpoint: &str, region: &str, queue: &st
         region,
         &["sqs", "purge-queue", "--queue-url", &url],
     )?;
-    let left = aws_cli(
-        endpoint,
-        region,
-        &[
-            "sqs",
-            "get-queue-attributes",
-            "--queue-url",
-            &url,
-            "--attribute-names",
-            "ApproximateNumberOfMessages",
-        ],
-    )?;
     assert_eq!(
-        left["Attributes"]["ApproximateNumberOfMessages"],
+        queue_attribute(endpoint, region, &url, "ApproximateNumberOfMessages")?,
         json!("0"),
         "{region}: {queue} kept the test message"
     );
