@@ -1,6 +1,7 @@
-# Shared by every environment root (linked into environments/<env>/). The per-region provider
-# blocks and module calls are in regions.tf.json, generated from var.regions by
-# scripts/gen-regions.py, because Terraform cannot create providers with for_each.
+# Shared by every environment root (linked into environments/<env>/). Everything a region
+# needs is computed here, once, for every region; the generated regions.tf.json only adds
+# what Terraform cannot loop over: one provider and one call of ./region per region (written
+# by scripts/gen-regions.py from the environment's region list).
 
 locals {
   use_endpoint = var.aws_endpoint_url != null
@@ -18,9 +19,43 @@ locals {
   table_regions   = var.global_table ? [var.primary_region] : var.regions
   replica_regions = var.global_table ? [for region in var.regions : region if region != var.primary_region] : []
 
-  kms_key_arns         = { for region in var.regions : region => lookup(var.kms_key_arns, region, null) }
-  alarm_sns_topic_arns = { for region in var.regions : region => lookup(var.alarm_sns_topic_arns, region, null) }
-  silence_alarm        = { for region in var.regions : region => !contains(var.silence_alarm_off_regions, region) }
+  # Each region's settings: the input of its ./region call (module.region_<region>).
+  region_inputs = {
+    for region in var.regions : region => {
+      name                    = var.name
+      create_table            = contains(local.table_regions, region)
+      create_replica          = contains(local.replica_regions, region)
+      replica_regions         = local.replica_regions
+      deletion_protection     = var.deletion_protection
+      kms_key_arn             = lookup(var.kms_key_arns, region, null)
+      max_write_request_units = var.max_write_request_units
+      package_path            = var.package_path
+      architecture            = var.architecture
+      memory_size             = var.memory_size
+      retention_days          = var.retention_days
+      log_retention_days      = var.log_retention_days
+      tracing_mode            = var.tracing_mode
+      reserved_concurrency    = var.reserved_concurrency
+      detail_types            = var.detail_types
+      alarm_sns_topic_arn     = lookup(var.alarm_sns_topic_arns, region, null)
+      alarm_emails            = var.notification_emails
+      silence_alarm_enabled   = !contains(var.silence_alarm_off_regions, region)
+      silence_period_seconds  = var.silence_period_seconds
+      aws_cli_environment     = local.aws_cli_environment
+    }
+  }
+
+  # The tables, as every region's wiring reports them (local.region_tables, generated):
+  # with a global table only the primary region's holds one, and it names the replicas too.
+  table_arns_by_region = merge([for table in values(local.region_tables) : table.arns_by_region]...)
+  table_index_names    = distinct(flatten([for table in values(local.region_tables) : table.index_names]))
+  region_tables_wiring = {
+    for region in var.regions : region => {
+      table_arn         = local.table_arns_by_region[region]
+      global_table_arn  = var.global_table ? local.region_tables[var.primary_region].arn : null
+      table_index_names = local.table_index_names
+    }
+  }
 }
 
 check "regions_are_generated" {

@@ -1,7 +1,7 @@
 output "regions" {
   description = "Per region: the table the function writes to, the function, rule, log group, failure queues and a console link to query the table."
   value = {
-    for region, logger in local.loggers : region => {
+    for region, logger in local.region_loggers : region => {
       table_name              = logger.table_name
       table_arn               = local.table_arns_by_region[region]
       function_name           = logger.function_name

@@ -1,14 +1,11 @@
 # Inputs of every environment root. The values live in the environment's
-# terraform.tfvars.json, the one place that names its regions.
+# terraform.tfvars.json, the one place that names its regions. A value that one module takes
+# as it is (name, retention_days, architecture, ...) is validated by that module alone; the
+# rules here are the environment's own: its region list and the maps keyed by region.
 
 variable "name" {
   description = "Name of the environment's tables, functions, rules and log groups (the same in every region)."
   type        = string
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{3,48}$", var.name))
-    error_message = "name must be 3-48 letters, digits, '-' or '_': it names functions, rules, queues and tables, and IAM roles add -<region>."
-  }
 }
 
 variable "regions" {
@@ -46,22 +43,12 @@ variable "retention_days" {
   description = "Days each audit record is kept before DynamoDB's TTL removes it (1-3650)."
   type        = number
   default     = 14
-
-  validation {
-    condition     = var.retention_days >= 1 && var.retention_days <= 3650 && floor(var.retention_days) == var.retention_days
-    error_message = "retention_days must be a whole number from 1 to 3650."
-  }
 }
 
 variable "architecture" {
   description = "Lambda architecture of the package: arm64 (cheaper per GB-second) or x86_64. Must match the build (make build ARCH=...)."
   type        = string
   default     = "arm64"
-
-  validation {
-    condition     = contains(["arm64", "x86_64"], var.architecture)
-    error_message = "architecture must be arm64 or x86_64."
-  }
 }
 
 variable "package_path" {

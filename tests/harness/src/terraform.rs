@@ -350,13 +350,16 @@ pub fn planned_creates<'a>(plan: &'a Value, kind: &'a str) -> impl Iterator<Item
         .filter(|change| change["change"]["actions"] == serde_json::json!(["create"]))
 }
 
-/// The region of a per-region module from its address (the region follows the first `_`,
-/// with `_` for `-`): `module.logger_xx_test_1`, `module.table_xx_test_1[0]` -> `xx-test-1`.
+/// The region of a per-region module from its address (the region follows the first `_` of
+/// the root's module call, with `_` for `-`): `module.region_xx_test_1.module.logger`,
+/// `module.region_xx_test_1.module.table[0]`, `module.logger_xx_test_1` -> `xx-test-1`.
 pub fn module_region(module_address: &str) -> String {
     module_address
         .trim_start_matches("module.")
-        .split_once('_')
-        .map(|(_, region)| region.split('[').next().unwrap_or(region).replace('_', "-"))
+        .split(['.', '['])
+        .next()
+        .and_then(|call| call.split_once('_'))
+        .map(|(_, region)| region.replace('_', "-"))
         .unwrap_or_default()
 }
 
@@ -372,5 +375,17 @@ mod tests {
         assert!(text.contains("path    = \"/opt/tf-plugins\""));
         assert!(text.contains("exclude = [\"registry.terraform.io/hashicorp/*\"]"));
         assert!(!cli_config(None).contains("provider_installation"));
+    }
+
+    #[test]
+    fn module_region_reads_the_root_call() {
+        use super::module_region;
+        for address in [
+            "module.region_xx_test_1.module.logger",
+            "module.region_xx_test_1.module.table[0]",
+            "module.logger_xx_test_1",
+        ] {
+            assert_eq!(module_region(address), "xx-test-1", "{address}");
+        }
     }
 }

@@ -98,14 +98,19 @@ pub fn terraform(dir: impl AsRef<Path>) -> Result<Terraform> {
     Ok(terraform)
 }
 
-/// `module.table_<region>`: a region's table in `environments/local`.
-pub fn table_module(region: &str) -> String {
-    format!("module.table_{}", region.replace('-', "_"))
+/// `module.region_<region>`: a region's wiring (table, replica, logger) in `environments/local`.
+pub fn region_module(region: &str) -> String {
+    format!("module.region_{}", region.replace('-', "_"))
 }
 
-/// `module.logger_<region>`: a region's logger in `environments/local`.
+/// `module.region_<region>.module.table`: a region's table in `environments/local`.
+pub fn table_module(region: &str) -> String {
+    format!("{}.module.table", region_module(region))
+}
+
+/// `module.region_<region>.module.logger`: a region's logger in `environments/local`.
 pub fn logger_module(region: &str) -> String {
-    format!("module.logger_{}", region.replace('-', "_"))
+    format!("{}.module.logger", region_module(region))
 }
 
 /// `environments/local` applied by Terraform to a test's own moto, only the resources the

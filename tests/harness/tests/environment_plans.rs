@@ -138,14 +138,26 @@ async fn a_global_table_is_one_table_with_a_replica_in_every_other_region() -> T
         .as_object()
         .into_iter()
         .flatten()
-        .filter(|(name, _)| name.starts_with("logger_"))
-        .map(|(_, call)| &call["expressions"]["table_arn"]["references"])
+        .filter(|(name, _)| name.starts_with("region_"))
+        .map(|(_, call)| &call["module"]["module_calls"]["logger"]["expressions"]["table_arn"])
         .collect();
     assert_eq!(table_arn_inputs.len(), env.regions.len());
+    let wiring: Vec<&Value> = plan["configuration"]["root_module"]["module_calls"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(_, call)| &call["expressions"]["tables"]["references"])
+        .collect();
     assert!(
-        table_arn_inputs
+        wiring
             .iter()
-            .all(|refs| refs.to_string().contains("local.table_arns_by_region")),
+            .all(|refs| refs.to_string().contains("local.region_tables_wiring")),
+        "{wiring:?}"
+    );
+    assert!(
+        table_arn_inputs.iter().all(|input| input["references"]
+            .to_string()
+            .contains("var.tables.table_arn")),
         "{table_arn_inputs:?}"
     );
     Ok(())

@@ -254,10 +254,34 @@ fn references(expression: &Value) -> BTreeSet<String> {
     strings(&expression["references"]).into_iter().collect()
 }
 
-/// The logger module's configuration (shared by every region's call).
+/// The logger module's configuration (shared by every region's call), found by following
+/// the address's module calls (`module.a.module.b`) from the root.
 fn module_config<'a>(plan: &'a Value, module: &str) -> &'a Value {
-    let call = module.trim_start_matches("module.");
-    &plan["configuration"]["root_module"]["module_calls"][call]["module"]
+    module
+        .split("module.")
+        .map(|call| call.trim_end_matches('.'))
+        .filter(|call| !call.is_empty())
+        .fold(&plan["configuration"]["root_module"], |config, call| {
+            &config["module_calls"][call]["module"]
+        })
+}
+
+/// A module's planned state, found by following its address's parents (`module.a`, then
+/// `module.a.module.b`) from the root.
+fn state_module<'a>(root: &'a Value, module: &str) -> Option<&'a Value> {
+    if root["address"] == module {
+        return Some(root);
+    }
+    root["child_modules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|child| {
+            child["address"].as_str().is_some_and(|address| {
+                module == address || module.starts_with(&format!("{address}."))
+            })
+        })
+        .find_map(|child| state_module(child, module))
 }
 
 fn config_resource<'a>(plan: &'a Value, module: &str, address: &str) -> &'a Value {
@@ -285,11 +309,8 @@ fn planned_statements(plan: &Value, module: &str) -> Result<Vec<Statement>, Stri
         ),
         // Read at plan time: every value known.
         None => {
-            let in_state = plan["prior_state"]["values"]["root_module"]["child_modules"]
-                .as_array()
+            let in_state = state_module(&plan["prior_state"]["values"]["root_module"], module)
                 .into_iter()
-                .flatten()
-                .filter(|child| child["address"] == module)
                 .flat_map(|child| child["resources"].as_array().into_iter().flatten())
                 .find(|resource| resource["address"] == address)
                 .ok_or_else(|| format!("no {address} in the plan"))?;
