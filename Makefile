@@ -10,12 +10,16 @@ ENV_DIR := environments/$(ENV)
 ENVIRONMENTS := $(patsubst environments/%/terraform.tfvars.json,%,$(wildcard environments/*/terraform.tfvars.json))
 TFVARS := $(ENV_DIR)/terraform.tfvars.json
 PYTHON ?= python3
+# The environment loader (the core crate's ecs-audit-env, as the CLI and the tests read
+# environments): built on first use, so only targets that need a setting run it.
+ENV_LOADER ?= scripts/ecs-audit-env
 # Reads one key of the environment's terraform.tfvars.json ("" when absent).
-tfvar = $(shell $(PYTHON) scripts/tfvars.py $(ENV) $(1) 2>/dev/null)
+tfvar = $(shell $(ENV_LOADER) $(ENV) $(1) 2>/dev/null)
 
-# Lambda architecture: the environment's choice unless ARCH is given. Only the host's Rust
+# Lambda architecture: the environment's choice unless ARCH is given, read once, when a target
+# first needs it (nothing reads it while the Makefile is parsed). Only the host's Rust
 # target is guaranteed on CI machines; `make arch-tools ARCH=...` installs the other.
-ARCH ?= $(or $(call tfvar,architecture),x86_64)
+ARCH ?= $(eval ARCH := $(or $(call tfvar,architecture),x86_64))$(ARCH)
 HOST_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
 # The tests that run the shipped bootstrap over the Runtime API: what `make test` runs when
 # ARCH is not the host's (the bootstrap then runs under QEMU's user-mode emulator). The rest
@@ -42,11 +46,11 @@ export TF_CLI_CONFIG_FILE := $(TF_CLI_CONFIG)
 endif
 TF := terraform -chdir=$(ENV_DIR)
 ifeq ($(ENV),local)
-TF_VARS := -var aws_endpoint_url=$(LOCAL_ENDPOINT) -var architecture=$(ARCH)
+TF_VARS = -var aws_endpoint_url=$(LOCAL_ENDPOINT) -var architecture=$(ARCH)
 TF_BACKEND :=
 AUTO_APPROVE ?= -auto-approve
 else
-TF_VARS := -var architecture=$(ARCH)
+TF_VARS = -var architecture=$(ARCH)
 TF_BACKEND := -backend-config=backend.hcl
 AUTO_APPROVE ?=
 endif
@@ -118,7 +122,7 @@ plan: preflight build $(if $(filter local,$(ENV)),local-api) init ## Show what d
 .PHONY: deploy
 deploy: preflight build $(if $(filter local,$(ENV)),local-api) init ## Build, then apply every region of ENV (ENV=local uses the local AWS API)
 	@$(TF) apply -input=false $(AUTO_APPROVE) $(TF_VARS)
-	@$(TF) output -json regions | $(PYTHON) scripts/tfvars.py --summary
+	@$(TF) output -json regions | $(PYTHON) scripts/deploy-summary.py
 
 # Tables with deletion protection refuse DeleteTable. ALLOW_TABLE_DELETION=1 first applies the
 # environment with protection off, then destroys: the deliberate, two-step override.
@@ -180,13 +184,22 @@ checkov: $(CHECKOV_VENV)/bin/checkov moto tf-config ## Security scan of modules/
 	  $(foreach env,$(ENVIRONMENTS),-f ../$(PLAN_DIR)/$(env).json)
 
 # LAMBDA_ARCH tells the harness which package it tests and how to start it (tests/harness/src/arch.rs).
+# ARCH is read when `test` runs, not when the Makefile is parsed: what it needs first (the
+# other architecture's tools, the package) is a sub-make with ARCH settled.
+TEST_NATIVE = cargo test --workspace --no-fail-fast -- --test-threads=2
+TEST_EMULATED = SOAK_DELIVERIES=$(EMULATED_SOAK_DELIVERIES) cargo test $(EMULATED_TESTS) --no-fail-fast -- --test-threads=2
 .PHONY: test
-test: $(if $(filter-out $(HOST_ARCH),$(ARCH)),arch-tools) build moto tf-config ## Run all tests: unit, adapter (moto), black-box (bootstrap + Terraform on moto), CLI, bench smoke; ARCH=arm64 on x86_64: the black-box tests, emulated
-ifeq ($(ARCH),$(HOST_ARCH))
-	LAMBDA_ARCH=$(ARCH) cargo test --workspace --no-fail-fast -- --test-threads=2
-else
-	LAMBDA_ARCH=$(ARCH) SOAK_DELIVERIES=$(EMULATED_SOAK_DELIVERIES) cargo test $(EMULATED_TESTS) --no-fail-fast -- --test-threads=2
-endif
+test: tf-config ## Run all tests: Terraform module tests, unit, adapter (moto), black-box (bootstrap + Terraform on moto), CLI, bench smoke; ARCH=arm64 on x86_64: the black-box tests, emulated
+	@$(MAKE) --no-print-directory $(if $(filter-out $(HOST_ARCH),$(ARCH)),arch-tools) build moto test-terraform ARCH=$(ARCH)
+	LAMBDA_ARCH=$(ARCH) $(if $(filter $(HOST_ARCH),$(ARCH)),$(TEST_NATIVE),$(TEST_EMULATED))
+
+# Plan checks of each module with a mock AWS provider (offline, seconds): modules/*/tests/*.tftest.hcl.
+.PHONY: test-terraform
+test-terraform: tf-config ## Terraform's own tests of every module (variable validations, key resources), mock provider
+	@for module in modules/*/; do \
+	  echo "== terraform test $$module"; \
+	  terraform -chdir=$$module init -backend=false -input=false >/dev/null; \
+	  terraform -chdir=$$module test -no-color; done
 
 .PHONY: arch-tools
 arch-tools: ## Install what ARCH needs here: its Rust target, and QEMU with its C library when it is not the host's

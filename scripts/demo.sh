@@ -47,8 +47,8 @@ if ! command -v moto_server >/dev/null || ! command -v cargo-lambda >/dev/null |
   "${MAKE[@]}" tools
 fi
 AWS_ENDPOINT_URL=$ENDPOINT "${MAKE[@]}" local-api | sed 's/^/      /'
-read -r -a REGIONS <<<"$(python3 scripts/tfvars.py "$ENV_NAME" regions)"
-TABLE=$(python3 scripts/tfvars.py "$ENV_NAME" name)
+read -r -a REGIONS <<<"$(scripts/ecs-audit-env "$ENV_NAME" regions)"
+TABLE=$(scripts/ecs-audit-env "$ENV_NAME" name)
 [ "${#REGIONS[@]}" -ge 1 ] || fail "environments/$ENV_NAME/terraform.tfvars.json lists no regions"
 note "environment $ENV_NAME: table $TABLE in ${REGIONS[*]}"
 

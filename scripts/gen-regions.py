@@ -13,6 +13,7 @@ same tfvars always give the same bytes.
 import json
 import pathlib
 import re
+import subprocess
 import sys
 
 USAGE = "usage: gen-regions.py ENV | gen-regions.py --check ENV"
@@ -40,26 +41,25 @@ def identifier(region: str) -> str:
 
 
 def read_settings(env: str) -> tuple[list[str], str]:
-    path = ROOT / "environments" / env / "terraform.tfvars.json"
-    if not path.is_file():
-        known = sorted(p.parent.name for p in (ROOT / "environments").glob("*/terraform.tfvars.json"))
-        raise Invalid(f"no {path.relative_to(ROOT)} (known environments: {', '.join(known) or 'none'})")
-    try:
-        settings = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise Invalid(f"{path.relative_to(ROOT)} is not valid JSON: {error}") from error
+    # The core crate's loader (scripts/ecs-audit-env) reads the file, as the CLI and the tests
+    # do; what is checked here is what the generated Terraform needs of the region list.
+    path = f"environments/{env}/terraform.tfvars.json"
+    loaded = subprocess.run([str(ROOT / "scripts" / "ecs-audit-env"), env], cwd=ROOT, capture_output=True, text=True)
+    if loaded.returncode != 0:
+        raise Invalid(loaded.stderr.strip().removeprefix("ecs-audit-env: ") or f"cannot load {path}")
+    settings = json.loads(loaded.stdout)
     regions = settings.get("regions")
     if not isinstance(regions, list) or not regions:
-        raise Invalid(f"{path.relative_to(ROOT)}: \"regions\" must be a non-empty list of region names")
+        raise Invalid(f"{path}: \"regions\" must be a non-empty list of region names")
     for region in regions:
         if not isinstance(region, str) or not REGION.match(region):
-            raise Invalid(f"{path.relative_to(ROOT)}: {region!r} is not a region name (like the ones in the AWS console)")
+            raise Invalid(f"{path}: {region!r} is not a region name (like the ones in the AWS console)")
     duplicates = sorted({region for region in regions if regions.count(region) > 1})
     if duplicates:
-        raise Invalid(f"{path.relative_to(ROOT)}: regions listed twice: {', '.join(duplicates)}")
+        raise Invalid(f"{path}: regions listed twice: {', '.join(duplicates)}")
     primary = settings.get("primary_region")
     if primary not in regions:
-        raise Invalid(f"{path.relative_to(ROOT)}: \"primary_region\" ({primary!r}) must be one of \"regions\"")
+        raise Invalid(f"{path}: \"primary_region\" ({primary!r}) must be one of \"regions\"")
     return regions, primary
 
 

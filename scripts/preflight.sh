@@ -11,7 +11,7 @@ fail() { echo "preflight ($env): $*" >&2; exit 1; }
 [ -f "$dir/terraform.tfvars.json" ] || fail "no $dir/terraform.tfvars.json; known environments: $(cd environments && ls -d */terraform.tfvars.json | cut -d/ -f1 | tr '\n' ' ')"
 command -v terraform >/dev/null || fail "terraform is not installed (https://developer.hashicorp.com/terraform/install)"
 
-declared_arch=$(python3 scripts/tfvars.py "$env" architecture)
+declared_arch=$(scripts/ecs-audit-env "$env" architecture)
 [ -z "$declared_arch" ] || [ "$declared_arch" = "$arch" ] \
   || fail "ARCH=$arch but $dir/terraform.tfvars.json says \"architecture\": \"$declared_arch\"; build and deploy one architecture"
 

@@ -154,6 +154,30 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The environment loader's errors, as the CLI reports them (same words, same exit codes).
+impl From<ecs_audit_core::environment::Error> for Error {
+    fn from(error: ecs_audit_core::environment::Error) -> Self {
+        use ecs_audit_core::environment::Error as Env;
+        match error {
+            Env::UnknownEnvironment { name, path, known } => {
+                Error::UnknownEnvironment { name, path, known }
+            }
+            Env::EnvironmentFile { path, message } => Error::EnvironmentFile { path, message },
+            Env::NoTable => Error::NoTable,
+            Env::NoRegion(message) => Error::NoRegion(message),
+            Env::RegionNotInEnvironment {
+                region,
+                env,
+                regions,
+            } => Error::RegionNotInEnvironment {
+                region,
+                env,
+                regions,
+            },
+        }
+    }
+}
+
 /// An error and its causes on one line, `outer: inner: root`, each said once: the SDK's
 /// errors nest the same words several levels deep.
 pub fn one_line(error: &(dyn std::error::Error + 'static)) -> String {

@@ -1,9 +1,10 @@
-//! The `local` environment's settings, read from `environments/local/terraform.tfvars.json`:
-//! the one place tests, replays and benchmarks take region names from.
+//! The `local` environment's settings, read from `environments/local/terraform.tfvars.json`
+//! by the core crate's loader (the one the CLI and the scripts use): the one place tests,
+//! replays and benchmarks take region names from.
 
 use std::path::PathBuf;
 
-use serde_json::Value;
+use ecs_audit_core::environment::Environment;
 
 use crate::error::{Error, Result};
 
@@ -22,34 +23,15 @@ pub struct LocalEnvironment {
 
 /// Reads `environments/<env>/terraform.tfvars.json`.
 pub fn environment(env: &str) -> Result<LocalEnvironment> {
-    let path = repo_root()
-        .join("environments")
-        .join(env)
-        .join("terraform.tfvars.json");
-    let invalid = |problem: &str| Error::Setup(format!("{}: {problem}", path.display()));
-    let text = std::fs::read_to_string(&path).map_err(|e| invalid(&e.to_string()))?;
-    let vars: Value = serde_json::from_str(&text).map_err(|e| invalid(&e.to_string()))?;
-    let name = vars["name"]
-        .as_str()
-        .ok_or_else(|| invalid("no \"name\""))?
-        .to_owned();
-    let regions: Vec<String> = vars["regions"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    let primary_region = vars["primary_region"]
-        .as_str()
+    let loaded = Environment::load(&repo_root().join("environments"), env)
+        .map_err(|error| Error::Setup(error.to_string()))?;
+    let primary_region = loaded
+        .default_region()
         .map(str::to_owned)
-        .or_else(|| regions.first().cloned())
-        .ok_or_else(|| invalid("no \"regions\""))?;
+        .ok_or_else(|| Error::Setup(format!("environment {env} has no regions")))?;
     Ok(LocalEnvironment {
-        name,
-        regions,
+        name: loaded.name,
+        regions: loaded.regions,
         primary_region,
     })
 }

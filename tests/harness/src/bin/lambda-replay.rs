@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use ecs_audit_core::environment::Environment;
 use futures_util::StreamExt;
 use harness::events::{self, EventSource};
 use harness::function::describe_status;
@@ -88,7 +89,7 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Settings read from an environment's terraform.tfvars.json.
+/// Settings read from an environment's terraform.tfvars.json (by the core crate's loader).
 #[derive(Debug, Default)]
 struct EnvironmentVars {
     name: Option<String>,
@@ -97,24 +98,11 @@ struct EnvironmentVars {
 }
 
 fn read_environment(dir: &Path, env: &str) -> Result<EnvironmentVars, String> {
-    let path = dir.join(env).join("terraform.tfvars.json");
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    let vars: Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: invalid JSON: {e}", path.display()))?;
-    let region = vars["primary_region"]
-        .as_str()
-        .or_else(|| vars["regions"].get(0).and_then(Value::as_str))
-        .map(str::to_owned);
-    let retention_days = match &vars["retention_days"] {
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) => Some(s.clone()),
-        _ => None,
-    };
+    let environment = Environment::load(dir, env).map_err(|error| error.to_string())?;
     Ok(EnvironmentVars {
-        name: vars["name"].as_str().map(str::to_owned),
-        region,
-        retention_days,
+        region: environment.default_region().map(str::to_owned),
+        retention_days: environment.retention_days.map(|days| days.to_string()),
+        name: Some(environment.name),
     })
 }
 

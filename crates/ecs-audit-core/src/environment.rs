@@ -1,13 +1,55 @@
-//! Which table to read, in which regions: from `environments/<env>/terraform.tfvars.json`
-//! (the same file Terraform deploys from) and the command line.
+//! An environment's settings, from `environments/<env>/terraform.tfvars.json` (the same file
+//! Terraform deploys from): the one loader the CLI, the test harness and, through the
+//! `ecs-audit-env` binary, the Makefile and scripts read it with. Also which table and regions
+//! a question reads, from the environment and the command line.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
+/// What can go wrong loading an environment or choosing its table and regions. Each message
+/// is one line saying what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No `<dir>/<name>/terraform.tfvars.json`. (The CLI words this and the next one with its
+    /// flags: cli/src/error.rs.)
+    #[error("unknown environment {name:?}: there is no {}; one of: {known}", path.display())]
+    UnknownEnvironment {
+        name: String,
+        path: PathBuf,
+        known: String,
+    },
 
-/// The part of an environment's `terraform.tfvars.json` the CLI needs.
+    /// The environment file exists but cannot be read or parsed.
+    #[error("cannot read environment file {}: {message}", path.display())]
+    EnvironmentFile { path: PathBuf, message: String },
+
+    /// Neither an environment nor a table name says which table to read.
+    #[error(
+        "no table to query: pass --env <name> (reads environments/<name>/terraform.tfvars.json) or --table <name> with --region"
+    )]
+    NoTable,
+
+    /// No region could be chosen.
+    #[error("no region to query: {0}")]
+    NoRegion(String),
+
+    /// A region the environment does not deploy to.
+    #[error(
+        "region {region:?} is not one of environment {env:?}'s regions ({regions}); pass one of them, --all-regions, or --table to read a table outside the environment"
+    )]
+    RegionNotInEnvironment {
+        region: String,
+        env: String,
+        regions: String,
+    },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An environment's `terraform.tfvars.json`: the keys the programs use, typed, and every key
+/// as written.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Environment {
     /// The table name, the same in every region.
@@ -21,15 +63,22 @@ pub struct Environment {
     /// Days an item is kept (the function's `RETENTION_DAYS`); the module's default if absent.
     #[serde(default)]
     pub retention_days: Option<u32>,
+    /// Every key of the file as written, for the settings only Terraform reads
+    /// (`ecs-audit-env <env> <key>` prints them for the Makefile and scripts).
+    #[serde(skip)]
+    pub settings: Map<String, Value>,
 }
 
 impl Environment {
     pub fn from_json(text: &str, path: &Path) -> Result<Self> {
-        let environment: Environment =
-            serde_json::from_str(text).map_err(|error| Error::EnvironmentFile {
-                path: path.to_path_buf(),
-                message: error.to_string(),
-            })?;
+        let invalid = |error: serde_json::Error| Error::EnvironmentFile {
+            path: path.to_path_buf(),
+            message: error.to_string(),
+        };
+        let settings: Map<String, Value> = serde_json::from_str(text).map_err(invalid)?;
+        let mut environment =
+            Environment::deserialize(Value::Object(settings.clone())).map_err(invalid)?;
+        environment.settings = settings;
         if environment.regions.is_empty() {
             return Err(Error::EnvironmentFile {
                 path: path.to_path_buf(),
@@ -37,6 +86,14 @@ impl Environment {
             });
         }
         Ok(environment)
+    }
+
+    /// The region a question reads when nothing else says: the primary region, else the
+    /// first of the list.
+    pub fn default_region(&self) -> Option<&str> {
+        self.primary_region
+            .as_deref()
+            .or(self.regions.first().map(String::as_str))
     }
 
     /// Reads `<dir>/<name>/terraform.tfvars.json`.
