@@ -185,12 +185,13 @@ checkov: $(CHECKOV_VENV)/bin/checkov moto tf-config ## Security scan of modules/
 
 # LAMBDA_ARCH tells the harness which package it tests and how to start it (tests/harness/src/arch.rs).
 # ARCH is read when `test` runs, not when the Makefile is parsed: what it needs first (the
-# other architecture's tools, the package) is a sub-make with ARCH settled.
+# other architecture's tools, the package) is a sub-make with ARCH settled. The module tests
+# do not depend on the architecture: they run with the host's.
 TEST_NATIVE = cargo test --workspace --no-fail-fast -- --test-threads=2
 TEST_EMULATED = SOAK_DELIVERIES=$(EMULATED_SOAK_DELIVERIES) cargo test $(EMULATED_TESTS) --no-fail-fast -- --test-threads=2
 .PHONY: test
 test: tf-config ## Run all tests: Terraform module tests, unit, adapter (moto), black-box (bootstrap + Terraform on moto), CLI, bench smoke; ARCH=arm64 on x86_64: the black-box tests, emulated
-	@$(MAKE) --no-print-directory $(if $(filter-out $(HOST_ARCH),$(ARCH)),arch-tools) build moto test-terraform ARCH=$(ARCH)
+	@$(MAKE) --no-print-directory $(if $(filter $(HOST_ARCH),$(ARCH)),test-terraform,arch-tools) build moto ARCH=$(ARCH)
 	LAMBDA_ARCH=$(ARCH) $(if $(filter $(HOST_ARCH),$(ARCH)),$(TEST_NATIVE),$(TEST_EMULATED))
 
 # Plan checks of each module with a mock AWS provider (offline, seconds): modules/*/tests/*.tftest.hcl.
