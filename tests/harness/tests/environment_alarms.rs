@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use ecs_audit_core::environment::Environment;
 use ecs_state_logger::record::INDEXES;
 use harness::local_env::{self, LocalEnvironment, repo_root};
 use harness::terraform::{module_region, planned_creates};
@@ -88,12 +89,10 @@ impl Planned {
         Ok(self.terraform.plan_json(&vars).await?)
     }
 
+    /// Every key of the environment's terraform.tfvars.json, as the loader reads it.
     fn tfvars(&self, env: &str) -> TestResult<Value> {
-        let path = repo_root()
-            .join("environments")
-            .join(env)
-            .join("terraform.tfvars.json");
-        Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?)
+        let loaded = Environment::load(&repo_root().join("environments"), env)?;
+        Ok(Value::Object(loaded.settings))
     }
 }
 
