@@ -4,13 +4,16 @@
 //!
 //! Pure: records in (one at a time, [`TimelineBuilder`]), the page out. The builder keeps one
 //! small summary per task, never the records; [`pack`] lays runs out in rows and folds the
-//! routine ones beyond a cap; [`render`] writes the page.
+//! routine ones beyond a cap; [`render`] writes the page (with `maud`, escaping by
+//! construction) around the chart [`svg`] draws.
 
 mod explain;
 pub mod pack;
 mod render;
+mod svg;
 #[cfg(test)]
 mod tests;
+mod times;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -21,7 +24,7 @@ use crate::output::Found;
 
 pub use explain::explain;
 use explain::reason;
-pub use render::{escape, render_html};
+pub use render::render_html;
 
 /// Bar colours, one per way a task ended (also the legend's).
 pub const OK_COLOUR: &str = "#2f9e44";
