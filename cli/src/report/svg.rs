@@ -392,7 +392,7 @@ where
                     }
                     @for task in row {
                         (bar(task, y, &scale, zone,
-                            links.get(&(task.region.as_str(), task.task_id.as_str())).copied()))
+                            links.get(&(&*task.region, task.task_id.as_str())).copied()))
                     }
                 });
                 y += ROW_HEIGHT;
