@@ -1,4 +1,5 @@
-//! The command line.
+//! The command line: every subcommand's flags, parsed by clap. Pure; the commands that
+//! answer them are in [`crate::commands`].
 
 use std::path::PathBuf;
 
@@ -118,54 +119,104 @@ impl Range {
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// A task's lifecycle, in version order
-    Task {
-        /// Task ARN, <cluster>/<id>, or a task id (short ids accepted where unambiguous)
-        task: String,
-        /// Cluster to look a task id up in (its events within --since)
-        #[arg(long)]
-        cluster: Option<String>,
-        /// How far back to look a task id up [default: 14d]
-        #[arg(long, value_name = "WHEN")]
-        since: Option<String>,
-    },
+    Task(TaskArgs),
     /// A cluster's events, newest first (or only its failures)
-    Cluster {
-        /// Cluster name
-        name: String,
-        #[command(flatten)]
-        range: Range,
-        /// Only failures (the cluster-failures index)
-        #[arg(long)]
-        failures: bool,
-    },
+    Cluster(ClusterArgs),
     /// A service's events (its actions, deployments and tasks), newest first
-    Service {
-        /// <cluster>/<service> or a service ARN
-        service: String,
-        #[command(flatten)]
-        range: Range,
-    },
+    Service(ServiceArgs),
     /// The finished runs of a task definition, newest first
-    Definition {
-        /// <family> or <family>:<revision>
-        definition: String,
-        #[command(flatten)]
-        range: Range,
-    },
+    Definition(DefinitionArgs),
     /// A cluster's tasks as bars over time per service, and its failures explained: one HTML page
-    Report {
-        /// Cluster name
-        #[arg(long)]
-        cluster: String,
-        #[command(flatten)]
-        range: Range,
-        /// Write the self-contained HTML page here (`-`: standard output)
-        #[arg(long, value_name = "FILE")]
-        html: PathBuf,
-    },
+    Report(ReportArgs),
     /// Show the events in a region's failure queues and why they failed; record them again
     /// (after a y/N, or --yes), deleting each message once its item is in the table
-    Redrive(crate::redrive::RedriveArgs),
+    Redrive(RedriveArgs),
+}
+
+/// `ecs-audit task`.
+#[derive(Debug, Clone, Args)]
+pub struct TaskArgs {
+    /// Task ARN, <cluster>/<id>, or a task id (short ids accepted where unambiguous)
+    pub task: String,
+    /// Cluster to look a task id up in (its events within --since)
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// How far back to look a task id up [default: 14d]
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+}
+
+/// `ecs-audit cluster`.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// Cluster name
+    pub name: String,
+    #[command(flatten)]
+    pub range: Range,
+    /// Only failures (the cluster-failures index)
+    #[arg(long)]
+    pub failures: bool,
+}
+
+/// `ecs-audit service`.
+#[derive(Debug, Clone, Args)]
+pub struct ServiceArgs {
+    /// <cluster>/<service> or a service ARN
+    pub service: String,
+    #[command(flatten)]
+    pub range: Range,
+}
+
+/// `ecs-audit definition`.
+#[derive(Debug, Clone, Args)]
+pub struct DefinitionArgs {
+    /// <family> or <family>:<revision>
+    pub definition: String,
+    #[command(flatten)]
+    pub range: Range,
+}
+
+/// `ecs-audit report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Cluster name
+    #[arg(long)]
+    pub cluster: String,
+    #[command(flatten)]
+    pub range: Range,
+    /// Write the self-contained HTML page here (`-`: standard output)
+    #[arg(long, value_name = "FILE")]
+    pub html: PathBuf,
+}
+
+/// `ecs-audit redrive`.
+#[derive(Debug, Clone, Args)]
+pub struct RedriveArgs {
+    /// Which of the region's failure queues to read
+    #[arg(long, value_enum, default_value_t = QueueChoice::Both)]
+    pub queue: QueueChoice,
+
+    /// Redrive without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Only show what failed and why; redrive and delete nothing
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
+
+    /// Days a redriven record is kept [default: the environment's retention_days, else 14]
+    #[arg(long, value_name = "DAYS")]
+    pub retention_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QueueChoice {
+    /// `<name>-failed-events`: invocations the function failed, after Lambda's retries
+    FailedEvents,
+    /// `<name>-delivery-dlq`: events EventBridge could not deliver to the function
+    DeliveryDlq,
+    /// Both
+    Both,
 }
 
 /// Default `--since` of each subcommand.
@@ -203,11 +254,11 @@ mod tests {
         assert!(cli.common.all_regions);
         assert_eq!(cli.common.output, OutputFormat::Json);
         match cli.command {
-            Command::Cluster {
+            Command::Cluster(ClusterArgs {
                 name,
                 range,
                 failures,
-            } => {
+            }) => {
                 assert_eq!(name, "prod");
                 assert_eq!(range.since.as_deref(), Some("2h"));
                 assert!(failures);

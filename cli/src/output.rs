@@ -6,6 +6,7 @@ use std::fmt::Display;
 use chrono::{DateTime, TimeZone, Utc};
 use ecs_state_logger::record::AuditRecord;
 use serde_json::Value;
+use unicode_width::UnicodeWidthStr;
 
 use crate::query::SortField;
 
@@ -170,11 +171,13 @@ impl Row {
     }
 }
 
-/// Column widths.
+/// Column widths, in terminal cells.
 pub type Widths = [usize; 10];
 
+/// The cells `text` takes on a terminal: a CJK character or an emoji takes two, a combining
+/// mark none, so a service named in Japanese does not shift the columns after it.
 fn width(text: &str) -> usize {
-    text.chars().count()
+    UnicodeWidthStr::width(text)
 }
 
 /// The widths that fit the headers and `rows`.
@@ -403,5 +406,31 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(render_json(&two).unwrap(), format!("{whole}\n"));
+    }
+
+    #[test]
+    fn columns_line_up_on_screen_with_wide_characters() {
+        // a cluster named in Japanese: 5 characters, 10 terminal cells
+        let mut wide = oom_task();
+        wide.record.cluster = Some("本番クラスタ".into());
+        let narrow = oom_task();
+        let rows: Vec<Row> = [wide, narrow]
+            .iter()
+            .map(|found| row::<Utc>(found, SortField::EventTime, &Zone::Utc))
+            .collect();
+        let table = render_table(&rows);
+        // the SERVICE column starts at the same terminal cell on every line
+        let service_at: Vec<usize> = table
+            .lines()
+            .map(|line| {
+                let byte = line.find("SERVICE").or_else(|| line.find("web")).unwrap();
+                UnicodeWidthStr::width(&line[..byte])
+            })
+            .collect();
+        assert_eq!(service_at.len(), 3, "{table}");
+        assert!(
+            service_at.iter().all(|at| *at == service_at[0]),
+            "{service_at:?}\n{table}"
+        );
     }
 }

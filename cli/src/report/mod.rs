@@ -4,24 +4,30 @@
 //!
 //! Pure: records in (one at a time, [`TimelineBuilder`]), the page out. The builder keeps one
 //! small summary per task, never the records; [`pack`] lays runs out in rows and folds the
-//! routine ones beyond a cap; [`render`] writes the page.
+//! routine ones beyond a cap; [`render`] writes the page (with `maud`, escaping by
+//! construction) around the chart [`svg`] draws.
 
+mod compact;
 mod explain;
 pub mod pack;
 mod render;
+mod svg;
 #[cfg(test)]
 mod tests;
+mod times;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use ecs_state_logger::record::AuditRecord;
 
 use crate::output::Found;
+use compact::{TaskKey, Texts};
 
 pub use explain::explain;
 use explain::reason;
-pub use render::{escape, render_html};
+pub use render::render_html;
 
 /// Bar colours, one per way a task ended (also the legend's).
 pub const OK_COLOUR: &str = "#2f9e44";
@@ -80,13 +86,12 @@ impl Ending {
     }
 }
 
-/// One task's bar.
+/// One task's bar. The texts that repeat across runs are shared: a day holds many.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskBar {
-    pub region: String,
-    pub arn: String,
+    pub region: Arc<str>,
     pub task_id: String,
-    pub definition: Option<String>,
+    pub definition: Option<Arc<str>>,
     /// `createdAt` (or the first event seen): where the bar begins.
     pub created: DateTime<Utc>,
     /// `startedAt`, when the task got that far: the bar is pale before it.
@@ -94,10 +99,10 @@ pub struct TaskBar {
     /// `stoppedAt`, or "now" (clamped to the window) while running.
     pub end: DateTime<Utc>,
     pub ending: Ending,
-    pub last_status: String,
-    pub stop_code: Option<String>,
-    pub exit_codes: Option<String>,
-    pub reason: Option<String>,
+    pub last_status: Arc<str>,
+    pub stop_code: Option<Arc<str>>,
+    pub exit_codes: Option<Arc<str>>,
+    pub reason: Option<Arc<str>>,
 }
 
 /// A service action (or a cluster-level event) shown as a mark.
@@ -226,18 +231,17 @@ fn ending_of(last: &Last) -> Ending {
     }
 }
 
-/// What a task's latest event says (the one with the highest version).
+/// What a task's latest event says (the one with the highest version, then the latest
+/// time). Its texts are shared ([`Texts`]): a day's runs repeat a few of them.
 #[derive(Debug, Clone)]
 struct Last {
-    order: (u64, String),
-    arn: String,
-    definition: Option<String>,
-    last_status: Option<String>,
-    stop_code: Option<String>,
+    order: (u64, Option<DateTime<Utc>>),
+    definition: Option<Arc<str>>,
+    last_status: Option<Arc<str>>,
+    stop_code: Option<Arc<str>>,
     stopped_at: Option<DateTime<Utc>>,
-    event_time: Option<DateTime<Utc>>,
-    exit_codes: Option<String>,
-    reason: String,
+    exit_codes: Option<Arc<str>>,
+    reason: Arc<str>,
     failed: bool,
 }
 
@@ -257,67 +261,73 @@ fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTi
     }
 }
 
+/// A record's place in its task's history: its version, then its time (stored times are
+/// UTC with milliseconds, so they order as their text does).
+fn order_of(record: &AuditRecord) -> (u64, Option<DateTime<Utc>>) {
+    (
+        record.version.unwrap_or(0),
+        parse_time(Some(&record.event_time)),
+    )
+}
+
 impl TaskSoFar {
-    fn last_of(record: &AuditRecord) -> Last {
+    fn last_of(record: &AuditRecord, texts: &mut Texts) -> Last {
         Last {
-            order: (record.version.unwrap_or(0), record.event_time.clone()),
-            arn: record.resource_arn.clone(),
-            definition: record.task_definition.clone(),
-            last_status: record.last_status.clone(),
-            stop_code: record.stop_code.clone(),
+            order: order_of(record),
+            definition: texts.get_opt(record.task_definition.as_deref()),
+            last_status: texts.get_opt(record.last_status.as_deref()),
+            stop_code: texts.get_opt(record.stop_code.as_deref()),
             stopped_at: parse_time(record.stopped_at.as_deref()),
-            event_time: parse_time(Some(&record.event_time)),
-            exit_codes: record.exit_codes.clone(),
-            reason: reason(record),
+            exit_codes: texts.get_opt(record.exit_codes.as_deref()),
+            reason: texts.get(&reason(record)),
             failed: record.failure.is_some(),
         }
     }
 
-    fn new(record: &AuditRecord) -> Self {
+    fn new(record: &AuditRecord, texts: &mut Texts) -> Self {
         Self {
             first_seen: parse_time(Some(&record.event_time)),
             created: parse_time(record.created_at.as_deref()),
             started: parse_time(record.started_at.as_deref()),
-            last: Self::last_of(record),
+            last: Self::last_of(record, texts),
         }
     }
 
-    fn add(&mut self, record: &AuditRecord) {
+    fn add(&mut self, record: &AuditRecord, texts: &mut Texts) {
         self.first_seen = earliest(self.first_seen, parse_time(Some(&record.event_time)));
         self.created = earliest(self.created, parse_time(record.created_at.as_deref()));
         self.started = earliest(self.started, parse_time(record.started_at.as_deref()));
-        let order = (record.version.unwrap_or(0), record.event_time.clone());
-        if order > self.last.order {
-            self.last = Self::last_of(record);
+        if order_of(record) > self.last.order {
+            self.last = Self::last_of(record, texts);
         }
     }
 
-    /// The bar; `now` ends a running task's. `None` without a readable time.
-    fn bar(self, region: &str, now: DateTime<Utc>) -> Option<TaskBar> {
+    /// The bar of the task `key`; `now` ends a running task's. `None` without a readable time.
+    fn bar(self, key: &TaskKey, region: &Arc<str>, now: DateTime<Utc>) -> Option<TaskBar> {
         let first_seen = self.first_seen?;
         let last = self.last;
         let ending = ending_of(&last);
         let end = match ending {
             Ending::Running => now,
-            _ => last.stopped_at.or(last.event_time).unwrap_or(now),
+            _ => last.stopped_at.or(last.order.1).unwrap_or(now),
         };
         let created = self.created.unwrap_or(first_seen);
-        let task_id = if last.arn.contains(":task/") {
-            last.arn.rsplit('/').next().unwrap_or(&last.arn)
+        let arn = key.arn();
+        let task_id = if arn.contains(":task/") {
+            arn.rsplit('/').next().unwrap_or(&arn)
         } else {
-            &last.arn
+            &arn
         }
         .to_string();
         Some(TaskBar {
-            region: region.to_string(),
+            region: region.clone(),
             task_id,
-            arn: last.arn,
             definition: last.definition,
             created: created.min(end),
             started: self.started.filter(|started| *started <= end),
             end,
             ending,
-            last_status: last.last_status.unwrap_or_default(),
+            last_status: last.last_status.unwrap_or_else(|| "".into()),
             stop_code: last.stop_code,
             exit_codes: last.exit_codes,
             reason: (!last.reason.is_empty()).then_some(last.reason),
@@ -363,7 +373,8 @@ pub struct TimelineBuilder {
     since: DateTime<Utc>,
     until: DateTime<Utc>,
     now: DateTime<Utc>,
-    tasks: BTreeMap<LaneKey, HashMap<String, TaskSoFar>>,
+    tasks: BTreeMap<LaneKey, HashMap<TaskKey, TaskSoFar>>,
+    texts: Texts,
     markers: BTreeMap<LaneKey, Vec<Marker>>,
     deployments: BTreeMap<LaneKey, BTreeMap<String, Vec<DeploymentEvent>>>,
     failures: Vec<FailureRow>,
@@ -386,6 +397,7 @@ impl TimelineBuilder {
             until,
             now,
             tasks: BTreeMap::new(),
+            texts: Texts::default(),
             markers: BTreeMap::new(),
             deployments: BTreeMap::new(),
             failures: Vec::new(),
@@ -407,11 +419,12 @@ impl TimelineBuilder {
             self.failures.push(failure_row(&region, record, code));
         }
         if record.task_id().is_some() {
+            let key = TaskKey::new(&record.resource_arn, &mut self.texts);
             let tasks = self.tasks.entry((region, lane)).or_default();
-            match tasks.get_mut(&record.resource_arn) {
-                Some(task) => task.add(record),
+            match tasks.get_mut(&key) {
+                Some(task) => task.add(record, &mut self.texts),
                 None => {
-                    tasks.insert(record.resource_arn.clone(), TaskSoFar::new(record));
+                    tasks.insert(key, TaskSoFar::new(record, &mut self.texts));
                 }
             }
             return;
@@ -472,12 +485,13 @@ impl TimelineBuilder {
         let lanes = keys
             .into_iter()
             .map(|key| {
+                let region = self.texts.get(&key.0);
                 let mut bars: Vec<TaskBar> = self
                     .tasks
                     .remove(&key)
                     .unwrap_or_default()
-                    .into_values()
-                    .filter_map(|task| task.bar(&key.0, bar_now))
+                    .into_iter()
+                    .filter_map(|(task, so_far)| so_far.bar(&task, &region, bar_now))
                     .collect();
                 bars.sort_by(|a, b| (a.created, &a.task_id).cmp(&(b.created, &b.task_id)));
                 let mut markers = self.markers.remove(&key).unwrap_or_default();

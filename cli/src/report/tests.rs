@@ -1,7 +1,7 @@
 //! The timeline's model, explanations and page, on a small scenario.
 
 use super::explain::reason;
-use super::render::tick_step;
+use super::svg::tick_step;
 use super::*;
 use crate::output::Zone;
 use chrono::Duration;
@@ -260,13 +260,11 @@ fn the_page_is_self_contained_and_escapes_what_the_table_says() {
     assert!(!page.contains("<script"));
     assert!(!page.contains("url("));
     // untrusted text is escaped, in text and in attributes
-    assert!(
-        page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quoted&quot;")
-    );
+    assert!(page.contains("&lt;script&gt;alert('x')&lt;/script&gt; &amp; &quot;quoted&quot;"));
     // bars in each colour, a row per failure
     for ending in Ending::ALL {
         assert!(page.contains(r#"class="bar" "#));
-        let bar = format!(r#"fill="{}"/>"#, ending.colour());
+        let bar = format!(r#"fill="{}"></rect>"#, ending.colour());
         assert!(page.contains(&bar), "no {ending:?} bar");
     }
     assert_eq!(page.matches("<tr class=\"failure\">").count(), 4);
@@ -310,11 +308,49 @@ fn a_container_reason_that_repeats_the_stop_reason_is_shown_once() {
 }
 
 #[test]
-fn escape_handles_every_special_character() {
-    assert_eq!(
-        escape("<a href=\"x\">'&'</a>\u{7}"),
-        "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt; "
+fn untrusted_text_stays_text_wherever_the_page_puts_it() {
+    // GIVEN event text that tries to open elements and leave attributes, in the places the
+    // page writes it: a task id (a cell, a title attribute, a tooltip), a service and lane
+    // name, a stop code (split at underscores), a reason, a service event's name and reason
+    const HOSTILE: &str = "x\"><script>alert(\"1\")</script><img src=y onerror='z'>";
+    let mut hostile_task = task(HOSTILE, HOSTILE, 2, "STOPPED", 90, |r| {
+        r.stop_code = Some("TaskFailedToStart".into());
+        r.stopped_reason = Some(HOSTILE.into());
+        r.exit_codes = Some(HOSTILE.into());
+    });
+    hostile_task.record.failure = Some(format!("TaskFailedToStart_{HOSTILE}"));
+    let mut hostile_event = service_event(HOSTILE, "ERROR", 80, HOSTILE);
+    hostile_event.record.failure = Some(HOSTILE.into());
+    let timeline = build(
+        &[hostile_task, hostile_event],
+        HOSTILE,
+        &["xx-test-1".to_string(), HOSTILE.to_string()],
+        now() - Duration::hours(6),
+        now(),
+        now(),
     );
+    assert_eq!(timeline.failures.len(), 2, "{timeline:#?}");
+    // WHEN the page is written
+    let page = render_html(&timeline, &Zone::<Utc>::Utc);
+    // THEN no element and no attribute came from the text
+    assert!(!page.contains("<script"), "{page}");
+    assert!(!page.contains("<img"), "{page}");
+    assert!(!page.contains("onerror='z'>"), "{page}");
+    assert!(!page.contains("x\">"), "a quote left an attribute: {page}");
+    // and the text is all there, escaped, in content and in attribute values
+    let escaped =
+        "x&quot;&gt;&lt;script&gt;alert(&quot;1&quot;)&lt;/script&gt;&lt;img src=y onerror='z'&gt;";
+    // (a task id is the ARN's last part: what follows the payload's last `/`)
+    assert!(
+        page.contains("<td class=\"task\" title=\"script&gt;&lt;img src=y onerror='z'&gt;\">"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("<td class=\"reason\">{escaped}</td>")),
+        "{page}"
+    );
+    assert!(page.contains(&format!("<h1>ECS timeline: cluster {escaped}</h1>")));
+    assert!(page.matches(escaped).count() >= 10, "{page}");
 }
 
 #[test]
