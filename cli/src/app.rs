@@ -417,7 +417,7 @@ async fn find_task(
             .map_err(|error| Error::Internal(format!("a region's lookup stopped: {error}")))??;
         records.extend(
             arns.into_iter()
-                .map(|arn| ecs_state_logger::record::AuditRecord {
+                .map(|arn| ecs_audit_core::record::AuditRecord {
                     resource_arn: arn,
                     ..Default::default()
                 }),

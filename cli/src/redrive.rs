@@ -20,9 +20,10 @@ use std::io::Write;
 use aws_config::SdkConfig;
 use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, MessageAttributeValue};
 use clap::{Args, ValueEnum};
-use ecs_state_logger::config::{DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS};
+use ecs_audit_core::contract::{self, Queue};
+use ecs_audit_core::error::UNKNOWN_EVENT_ID;
+use ecs_state_logger::config::DEFAULT_RETENTION_DAYS;
 use ecs_state_logger::dynamodb::DynamoDbStore;
-use ecs_state_logger::error::UNKNOWN_EVENT_ID;
 use ecs_state_logger::handler::{Outcome, record_event};
 use serde_json::Value;
 
@@ -95,9 +96,14 @@ impl QueueKind {
         }
     }
 
-    /// The queue's name for an environment named `name` (modules/regional-logger).
+    /// The queue's name for an environment named `name`, from the pattern the module names
+    /// it by (modules/regional-logger/contract.json). [`run`] checks that file first.
     pub fn queue_name(self, name: &str) -> String {
-        format!("{name}-{}", self.suffix())
+        let queue = match self {
+            QueueKind::FailedEvents => Queue::FailedEvents,
+            QueueKind::DeliveryDlq => Queue::DeliveryDlq,
+        };
+        queue.name_for(name).unwrap_or_default()
     }
 }
 
@@ -435,9 +441,14 @@ pub async fn run(
         .retention_days
         .or_else(|| environment.as_ref()?.1.retention_days)
         .unwrap_or(DEFAULT_RETENTION_DAYS);
-    if !(1..=MAX_RETENTION_DAYS).contains(&retention_days) {
+    // The bounds the module validates retention_days against; also checks the file the
+    // queue names come from.
+    let bounds = contract::retention_days().map_err(|error| Error::Internal(error.to_string()))?;
+    if !bounds.contains(&retention_days) {
         return Err(Error::BadArgument(format!(
-            "retention days {retention_days}: pass --retention-days from 1 to {MAX_RETENTION_DAYS}"
+            "retention days {retention_days}: pass --retention-days from {} to {}",
+            bounds.start(),
+            bounds.end()
         )));
     }
 

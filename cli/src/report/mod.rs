@@ -6,7 +6,6 @@
 //! small summary per task, never the records; [`pack`] lays runs out in rows and folds the
 //! routine ones beyond a cap; [`render`] writes the page.
 
-mod explain;
 pub mod pack;
 mod render;
 #[cfg(test)]
@@ -15,12 +14,12 @@ mod tests;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use ecs_state_logger::record::AuditRecord;
+use ecs_audit_core::explain::reason;
+use ecs_audit_core::record::AuditRecord;
 
 use crate::output::Found;
 
-pub use explain::explain;
-use explain::reason;
+pub use ecs_audit_core::explain::explain;
 pub use render::{escape, render_html};
 
 /// Bar colours, one per way a task ended (also the legend's).

@@ -77,7 +77,7 @@ fn full_time<Tz: TimeZone>(time: DateTime<Utc>, zone: &Zone<Tz>) -> String
 where
     Tz::Offset: Display,
 {
-    output::show_time(&ecs_state_logger::record::format_time(time), zone)
+    output::show_time(&ecs_audit_core::text::format_time(time), zone)
 }
 
 fn short_id(id: &str) -> &str {
