@@ -35,11 +35,9 @@ pub struct Envelope {
     #[serde(rename = "detail-type")]
     pub detail_type: String,
     pub source: String,
-    #[serde(default)]
     pub account: Option<String>,
     /// Second resolution; the times inside `detail` carry milliseconds.
     pub time: DateTime<Utc>,
-    #[serde(default)]
     pub region: Option<String>,
     #[serde(default)]
     pub resources: Vec<String>,
@@ -50,56 +48,31 @@ pub struct Envelope {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskDetail {
-    #[serde(default)]
     pub task_arn: Option<String>,
     /// Increments on every change of the task; a duplicate delivery repeats it.
-    #[serde(default)]
     pub version: Option<u64>,
-    #[serde(default)]
     pub cluster_arn: Option<String>,
-    #[serde(default)]
     pub task_definition_arn: Option<String>,
-    #[serde(default)]
     pub group: Option<String>,
-    #[serde(default)]
     pub started_by: Option<String>,
-    #[serde(default)]
     pub launch_type: Option<String>,
-    #[serde(default)]
     pub capacity_provider_name: Option<String>,
-    #[serde(default)]
     pub availability_zone: Option<String>,
-    #[serde(default)]
     pub container_instance_arn: Option<String>,
-    #[serde(default)]
     pub last_status: Option<String>,
-    #[serde(default)]
     pub desired_status: Option<String>,
-    #[serde(default)]
     pub stop_code: Option<String>,
-    #[serde(default)]
     pub stopped_reason: Option<String>,
-    #[serde(default)]
     pub cpu: Option<String>,
-    #[serde(default)]
     pub memory: Option<String>,
-    #[serde(default)]
     pub platform_version: Option<String>,
-    #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
-    #[serde(default)]
     pub pull_started_at: Option<DateTime<Utc>>,
-    #[serde(default)]
     pub pull_stopped_at: Option<DateTime<Utc>>,
-    #[serde(default)]
     pub started_at: Option<DateTime<Utc>>,
-    #[serde(default)]
     pub stopping_at: Option<DateTime<Utc>>,
-    #[serde(default)]
     pub execution_stopped_at: Option<DateTime<Utc>>,
-    #[serde(default)]
     pub stopped_at: Option<DateTime<Utc>>,
-    #[serde(default)]
     pub updated_at: Option<DateTime<Utc>>,
     #[serde(default)]
     /// An element that is not a container is set aside as drift and left as `None`.
@@ -111,16 +84,11 @@ pub struct TaskDetail {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Container {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub image: Option<String>,
-    #[serde(default)]
     pub last_status: Option<String>,
     /// Absent while running and when the container never started.
-    #[serde(default)]
     pub exit_code: Option<i64>,
-    #[serde(default)]
     pub reason: Option<String>,
 }
 
@@ -129,28 +97,18 @@ pub struct Container {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerInstanceDetail {
-    #[serde(default)]
     pub container_instance_arn: Option<String>,
-    #[serde(default)]
     pub version: Option<u64>,
-    #[serde(default)]
     pub cluster_arn: Option<String>,
-    #[serde(default)]
     pub ec2_instance_id: Option<String>,
-    #[serde(default)]
     pub status: Option<String>,
-    #[serde(default)]
     pub status_reason: Option<String>,
-    #[serde(default)]
     pub agent_connected: Option<bool>,
-    #[serde(default)]
     pub running_tasks_count: Option<i64>,
-    #[serde(default)]
     pub pending_tasks_count: Option<i64>,
     #[serde(default)]
     #[serde(deserialize_with = "version_info")]
     pub version_info: Option<VersionInfo>,
-    #[serde(default)]
     pub updated_at: Option<DateTime<Utc>>,
 }
 
@@ -158,7 +116,6 @@ pub struct ContainerInstanceDetail {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VersionInfo {
-    #[serde(default)]
     pub agent_version: Option<String>,
 }
 
@@ -167,17 +124,11 @@ pub struct VersionInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceActionDetail {
-    #[serde(default)]
     pub event_type: Option<String>,
-    #[serde(default)]
     pub event_name: Option<String>,
-    #[serde(default)]
     pub cluster_arn: Option<String>,
-    #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
-    #[serde(default)]
     pub reason: Option<String>,
-    #[serde(default)]
     pub capacity_provider_arns: Option<Vec<Option<String>>>,
 }
 
@@ -187,15 +138,10 @@ pub struct ServiceActionDetail {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentDetail {
-    #[serde(default)]
     pub event_type: Option<String>,
-    #[serde(default)]
     pub event_name: Option<String>,
-    #[serde(default)]
     pub deployment_id: Option<String>,
-    #[serde(default)]
     pub updated_at: Option<DateTime<Utc>>,
-    #[serde(default)]
     pub reason: Option<String>,
 }
 

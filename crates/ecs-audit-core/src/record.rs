@@ -29,121 +29,72 @@ pub struct AuditRecord {
     pub event_time: String,
     /// Epoch seconds: DynamoDB's TTL deletes the item after this.
     pub expires_at: i64,
-    #[serde(default)]
     pub region: Option<String>,
-    #[serde(default)]
     pub account: Option<String>,
-    #[serde(default)]
     pub cluster: Option<String>,
-    #[serde(default)]
     pub service: Option<String>,
     /// `<cluster>/<service>`, on every event of a service: the `service-time` index key.
     /// Service names are unique only within a cluster.
-    #[serde(default)]
     pub service_key: Option<String>,
-    #[serde(default)]
     pub group: Option<String>,
-    #[serde(default)]
     pub started_by: Option<String>,
     /// `family:revision`.
-    #[serde(default)]
     pub task_definition: Option<String>,
-    #[serde(default)]
     pub family: Option<String>,
-    #[serde(default)]
     pub revision: Option<u64>,
-    #[serde(default)]
     pub launch_type: Option<String>,
-    #[serde(default)]
     pub capacity_provider: Option<String>,
-    #[serde(default)]
     pub availability_zone: Option<String>,
-    #[serde(default)]
     pub container_instance_arn: Option<String>,
-    #[serde(default)]
     pub last_status: Option<String>,
-    #[serde(default)]
     pub desired_status: Option<String>,
-    #[serde(default)]
     pub stop_code: Option<String>,
-    #[serde(default)]
     pub stopped_reason: Option<String>,
-    #[serde(default)]
     pub version: Option<u64>,
-    #[serde(default)]
     pub cpu: Option<String>,
-    #[serde(default)]
     pub memory: Option<String>,
-    #[serde(default)]
     pub created_at: Option<String>,
-    #[serde(default)]
     pub pull_started_at: Option<String>,
-    #[serde(default)]
     pub pull_stopped_at: Option<String>,
-    #[serde(default)]
     pub started_at: Option<String>,
-    #[serde(default)]
     pub stopping_at: Option<String>,
     /// Set only on STOPPED task events, which puts them, and only them, in the
     /// `family-stopped` index.
-    #[serde(default)]
     pub stopped_at: Option<String>,
-    #[serde(default)]
     pub containers: Option<Vec<ContainerRecord>>,
     /// How many containers beyond [`crate::limits::MAX_CONTAINERS`] the event listed.
-    #[serde(default)]
     pub containers_omitted: Option<u64>,
     /// `name=code` pairs, readable in the console's table view.
-    #[serde(default)]
     pub exit_codes: Option<String>,
-    #[serde(default)]
     pub ec2_instance_id: Option<String>,
-    #[serde(default)]
     pub status: Option<String>,
-    #[serde(default)]
     pub status_reason: Option<String>,
-    #[serde(default)]
     pub agent_connected: Option<bool>,
-    #[serde(default)]
     pub agent_version: Option<String>,
-    #[serde(default)]
     pub running_tasks_count: Option<i64>,
-    #[serde(default)]
     pub pending_tasks_count: Option<i64>,
-    #[serde(default)]
     pub event_type: Option<String>,
-    #[serde(default)]
     pub event_name: Option<String>,
-    #[serde(default)]
     pub reason: Option<String>,
-    #[serde(default)]
     pub deployment_id: Option<String>,
-    #[serde(default)]
     pub capacity_providers: Option<Vec<String>>,
     /// ECS's own code for what went wrong (a stop code or an event name); only on failures.
-    #[serde(default)]
     pub failure: Option<String>,
     /// Equal to `eventTime` on failures, absent otherwise: the `cluster-failures` index key.
-    #[serde(default)]
     pub failed_at: Option<String>,
     /// The whole `detail` as JSON, for detail-types this version does not model.
-    #[serde(default)]
     pub detail: Option<String>,
     /// Modelled fields whose value had another type (schema drift): JSON path → the value as
     /// sent (canonical JSON, cut at [`crate::limits::MAX_DRIFT_VALUE_BYTES`]). Everything else is recorded.
-    #[serde(default)]
     pub drifted_fields: Option<BTreeMap<String, String>>,
     /// The attributes cut to keep the item within DynamoDB's 400 KB, each marked in its text
     /// (`…[truncated: N bytes in all]`); `containers` and `capacityProviders` when entries
     /// beyond their caps were left out.
-    #[serde(default)]
     pub truncated: Option<Vec<String>>,
     /// The event's size as compact JSON, on items where something was cut.
-    #[serde(default)]
     pub original_bytes: Option<u64>,
     /// On a conflict item: the `eventKey` of the item that first took this event's key with
     /// different content. This item's key is that key + `#conflict#<hash of its content>`.
-    #[serde(default)]
     pub conflict_of: Option<String>,
 }
 
@@ -151,15 +102,10 @@ pub struct AuditRecord {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerRecord {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub image: Option<String>,
-    #[serde(default)]
     pub last_status: Option<String>,
-    #[serde(default)]
     pub exit_code: Option<i64>,
-    #[serde(default)]
     pub reason: Option<String>,
 }
 
