@@ -11,8 +11,8 @@ use serde_json::Value;
 use serde_with::skip_serializing_none;
 
 use crate::error::Error;
-use crate::item::Item;
-use crate::schema::{IndexSpec, indexes_of};
+use crate::item::{Item, indexes_of};
+use crate::schema::IndexSpec;
 use crate::text::last_segment;
 
 /// One stored event. Field names are the DynamoDB attribute names (camelCase, as ECS names

@@ -4,14 +4,14 @@
 //! with `jsondecode(file(...))` and this file embeds with `include_str!`: the table that is
 //! deployed and the code that writes and queries it read the same text. To add an index, add
 //! it there (the module creates it), then give the record its key attributes
-//! ([`crate::record::AuditRecord`]); items that have both keys land in it.
+//! ([`crate::record::AuditRecord`]); items that have both keys land in it
+//! ([`crate::item::indexes_of`]).
 
 use std::sync::LazyLock;
 
 use serde::Deserialize;
 
 use crate::error::Error;
-use crate::item::Item;
 
 /// The module's file, as built into this crate.
 pub const SCHEMA_JSON: &str = include_str!("../../../modules/audit-table/schema.json");
@@ -131,15 +131,6 @@ pub fn indexes() -> &'static [IndexSpec] {
 /// The index named `name`.
 pub fn index(name: &str) -> Option<&'static IndexSpec> {
     indexes().iter().find(|index| index.name == name)
-}
-
-/// The indexes `item` is written to: those whose two key attributes it has (DynamoDB's
-/// sparse indexes). Each is one more write on top of the table's.
-pub fn indexes_of(item: &Item) -> Vec<&'static IndexSpec> {
-    indexes()
-        .iter()
-        .filter(|index| item.contains_key(index.hash_key) && item.contains_key(index.range_key))
-        .collect()
 }
 
 #[cfg(test)]

@@ -8,9 +8,8 @@ use serde_json::Value;
 use ecs_audit_core::capacity::{MAX_ITEM_BYTES, WriteCost};
 use ecs_audit_core::conflict::{conflict_item, same_event};
 use ecs_audit_core::event::{self, event_id_of};
-use ecs_audit_core::item::item_key;
+use ecs_audit_core::item::{indexes_of, item_key};
 use ecs_audit_core::mapping;
-use ecs_audit_core::schema::indexes_of;
 
 use crate::config::Config;
 use crate::error::Error;
