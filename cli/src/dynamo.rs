@@ -1,6 +1,6 @@
 //! The I/O edge: sends the queries [`crate::query`] describes to one region's table, streams
 //! every page (`LastEvaluatedKey`) as it arrives, and reads full items back with
-//! `BatchGetItem`, in bounded concurrent batches, where an index copies only some attributes. Items become records through the handler crate's own
+//! `BatchGetItem`, in bounded concurrent batches, where an index copies only some attributes. Items become records through the domain's one
 //! mapping ([`record_from_attributes`]).
 
 use std::collections::{HashMap, VecDeque};
@@ -9,8 +9,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
-use ecs_state_logger::dynamodb::record_from_attributes;
-use ecs_state_logger::record::{PARTITION_KEY, SORT_KEY};
+use ecs_audit_core::attributes::record_from_attributes;
+use ecs_audit_core::schema::{PARTITION_KEY, SORT_KEY};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 

@@ -138,7 +138,7 @@ impl Merge {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ecs_state_logger::record::AuditRecord;
+    use ecs_audit_core::record::AuditRecord;
 
     fn found(region: &str, arn: &str, key: &str, time: &str) -> Found {
         Found {

@@ -4,7 +4,8 @@
 use std::fmt::Display;
 
 use chrono::{DateTime, TimeZone, Utc};
-use ecs_state_logger::record::AuditRecord;
+use ecs_audit_core::explain::reason;
+use ecs_audit_core::record::AuditRecord;
 use serde_json::Value;
 use unicode_width::UnicodeWidthStr;
 
@@ -105,38 +106,9 @@ where
         status,
         stop_code: or_dash(stop_code),
         exit_codes: or_dash(record.exit_codes.as_deref()),
-        reason: reason(record),
-    }
-}
-
-/// The stop reason (or the scheduler's reason) and any container's own reason, one line.
-pub fn reason(record: &AuditRecord) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for text in [
-        &record.stopped_reason,
-        &record.reason,
-        &record.status_reason,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        parts.push(text.clone());
-    }
-    for container in record.containers.iter().flatten() {
-        if let Some(reason) = container.reason.as_deref().filter(|r| !r.is_empty()) {
-            let name = container.name.as_deref().unwrap_or("container");
-            parts.push(format!("{name}: {reason}"));
-        }
-    }
-    let joined = parts.join("; ");
-    let one_line: String = joined
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if one_line.is_empty() {
-        NONE.to_string()
-    } else {
-        one_line
+        reason: Some(reason(record))
+            .filter(|reason| !reason.is_empty())
+            .unwrap_or_else(|| NONE.to_string()),
     }
 }
 
@@ -288,7 +260,7 @@ pub fn render_json(found: &[Found]) -> Result<String, serde_json::Error> {
 mod tests {
     use super::*;
     use chrono::FixedOffset;
-    use ecs_state_logger::record::ContainerRecord;
+    use ecs_audit_core::record::ContainerRecord;
 
     #[test]
     fn times_in_utc_or_a_zone() {

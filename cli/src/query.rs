@@ -1,12 +1,14 @@
 //! Each audit question as a DynamoDB query: which index, which key condition, which order.
 //! Pure: the adapter in [`crate::dynamo`] sends what this module describes.
 //!
-//! Index names and key attributes come from the handler crate's [`INDEXES`], the same list
-//! `modules/audit-table` declares, so the reader and the writer cannot drift apart.
+//! Index names and key attributes come from the domain's schema ([`schema::indexes`]), read
+//! from the file `modules/audit-table` creates the table from, so the reader and the table
+//! cannot drift apart.
 
-use ecs_state_logger::record::{
-    AuditRecord, CLUSTER_FAILURES_INDEX, CLUSTER_TIME_INDEX, FAMILY_STOPPED_INDEX, INDEXES,
-    IndexSpec, PARTITION_KEY, Projection, SERVICE_TIME_INDEX,
+use ecs_audit_core::record::AuditRecord;
+use ecs_audit_core::schema::{
+    self, CLUSTER_FAILURES_INDEX, CLUSTER_TIME_INDEX, FAMILY_STOPPED_INDEX, IndexSpec,
+    PARTITION_KEY, Projection, SERVICE_TIME_INDEX,
 };
 
 use crate::error::{Error, Result};
@@ -51,11 +53,15 @@ pub struct QuerySpec {
     pub needs_full_items: bool,
 }
 
-fn index(name: &str) -> &'static IndexSpec {
-    INDEXES
-        .iter()
-        .find(|index| index.name == name)
-        .unwrap_or(&INDEXES[0])
+fn index(name: &'static str) -> IndexSpec {
+    // schema.json names every index queried here (a unit test of ecs-audit-core checks it);
+    // were it unusable, the query still names its index and DynamoDB's error says what is wrong.
+    schema::index(name).cloned().unwrap_or(IndexSpec {
+        name,
+        hash_key: "",
+        range_key: "",
+        projection: Projection::All,
+    })
 }
 
 /// `hash = :pk AND range BETWEEN :from AND :to` on an index, newest first.

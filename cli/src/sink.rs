@@ -129,7 +129,7 @@ impl Sink for JsonSink<'_> {
 mod tests {
     use super::*;
     use chrono::Utc;
-    use ecs_state_logger::record::AuditRecord;
+    use ecs_audit_core::record::AuditRecord;
 
     fn found(id: usize, reason: &str) -> Found {
         Found {

@@ -5,7 +5,7 @@
 //! text and a range is a `BETWEEN` on strings formatted the same way.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use ecs_state_logger::record::format_time;
+use ecs_audit_core::text::format_time;
 
 use crate::error::{Error, Result};
 

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
-use ecs_state_logger::{event, record};
+use ecs_audit_core::{event, mapping as record};
 use futures_util::StreamExt;
 use harness::local_env::{self, LocalEnvironment, repo_root};
 use harness::synthetic::{self, SplitMix64};
@@ -716,13 +716,13 @@ async fn one_megabyte_messages_in_both_queues_are_redriven_into_items_within_400
     let items = scan
         .items()
         .iter()
-        .map(ecs_state_logger::dynamodb::from_attributes)
+        .map(ecs_audit_core::attributes::from_attributes)
         .collect::<Result<Vec<_>, _>>()?;
     assert_eq!(items.len(), 2);
     for item in &items {
-        let bytes = ecs_state_logger::capacity::item_size(item);
+        let bytes = ecs_audit_core::capacity::item_size(item);
         assert!(
-            bytes <= ecs_state_logger::capacity::MAX_ITEM_BYTES,
+            bytes <= ecs_audit_core::capacity::MAX_ITEM_BYTES,
             "{bytes} bytes"
         );
         let cut = if item["eventId"] == json!("one-mb-task") {

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::Duration;
 use ecs_audit::output::{Found, Zone};
 use ecs_audit::report::{self, TimelineBuilder};
-use ecs_state_logger::event::parse;
-use ecs_state_logger::record::build;
+use ecs_audit_core::event::parse;
+use ecs_audit_core::mapping::build;
 use harness::synthetic::scale::{self, ScaleDay};
 
 /// Counts the bytes the process holds and the most it held: this binary's one test is the

@@ -5,43 +5,22 @@ data "aws_partition" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  # The key schema is the contract with the function's record mapping and the query CLI:
-  # change it there first.
-  hash_key      = "resourceArn"
-  range_key     = "eventKey"
-  ttl_attribute = "expiresAt"
-
-  # Timeline indexes copy only what a console row needs, so each entry stays under 1 KB and
-  # costs one write unit; the rare failure entries carry the whole item, reasons included.
-  timeline_attributes = [
-    "detailType", "service", "taskDefinition", "lastStatus", "desiredStatus",
-    "stopCode", "eventName", "failure", "exitCodes", "version",
-  ]
+  # The key schema and the indexes live in schema.json, which the Rust code reads too
+  # (crates/ecs-audit-core/src/schema.rs): one list, so the table and the code that writes
+  # and queries it cannot disagree. Timeline indexes copy only what a console row needs, so
+  # each entry stays under 1 KB and costs one write unit; the rare failure entries carry the
+  # whole item, reasons included.
+  schema        = jsondecode(file("${path.module}/schema.json"))
+  hash_key      = local.schema.partition_key
+  range_key     = local.schema.sort_key
+  ttl_attribute = local.schema.ttl_attribute
 
   indexes = {
-    "cluster-time" = {
-      hash_key           = "cluster"
-      range_key          = "eventTime"
-      projection_type    = "INCLUDE"
-      non_key_attributes = local.timeline_attributes
-    }
-    "service-time" = {
-      hash_key           = "serviceKey"
-      range_key          = "eventTime"
-      projection_type    = "INCLUDE"
-      non_key_attributes = local.timeline_attributes
-    }
-    "family-stopped" = {
-      hash_key           = "family"
-      range_key          = "stoppedAt"
-      projection_type    = "INCLUDE"
-      non_key_attributes = local.timeline_attributes
-    }
-    "cluster-failures" = {
-      hash_key           = "cluster"
-      range_key          = "failedAt"
-      projection_type    = "ALL"
-      non_key_attributes = null
+    for index in local.schema.indexes : index.name => {
+      hash_key           = index.partition_key
+      range_key          = index.sort_key
+      projection_type    = index.projection
+      non_key_attributes = index.projection == "INCLUDE" ? index.non_key_attributes : null
     }
   }
 

@@ -13,8 +13,10 @@ locals {
 
   log_group_name = "/aws/lambda/${var.name}"
 
-  failed_events_queue_name = "${var.name}-failed-events"
-  delivery_dlq_name        = "${var.name}-delivery-dlq"
+  # The queue names and the retention bounds are shared with the Rust code (contract.json).
+  contract                 = jsondecode(file("${path.module}/contract.json"))
+  failed_events_queue_name = replace(local.contract.queue_names.failed_events, "{name}", var.name)
+  delivery_dlq_name        = replace(local.contract.queue_names.delivery_dlq, "{name}", var.name)
 
   # Every alarm tells someone: the topic passed in, or the module's own.
   alarm_topic_arn = var.alarm_sns_topic_arn == null ? aws_sns_topic.this[0].arn : var.alarm_sns_topic_arn

@@ -43,6 +43,11 @@ output "table_name" {
   value       = local.table_name
 }
 
+output "failed_events_queue_name" {
+  description = "Name of the queue receiving invocations that failed after Lambda's retries (contract.json's pattern, which the ecs-audit CLI reads too)."
+  value       = aws_sqs_queue.failed_events.name
+}
+
 output "failed_events_queue_url" {
   description = "URL of the queue receiving invocations that failed after Lambda's retries."
   value       = aws_sqs_queue.failed_events.url
@@ -51,6 +56,11 @@ output "failed_events_queue_url" {
 output "failed_events_queue_arn" {
   description = "ARN of the queue receiving invocations that failed after Lambda's retries."
   value       = aws_sqs_queue.failed_events.arn
+}
+
+output "delivery_dlq_name" {
+  description = "Name of the queue receiving events EventBridge could not deliver to the function (contract.json's pattern, which the ecs-audit CLI reads too)."
+  value       = aws_sqs_queue.delivery_dlq.name
 }
 
 output "delivery_dlq_url" {

@@ -39,8 +39,8 @@ variable "retention_days" {
   default     = 14
 
   validation {
-    condition     = var.retention_days >= 1 && var.retention_days <= 3650 && floor(var.retention_days) == var.retention_days
-    error_message = "retention_days must be a whole number from 1 to 3650."
+    condition     = var.retention_days >= local.contract.retention_days.min && var.retention_days <= local.contract.retention_days.max && floor(var.retention_days) == var.retention_days
+    error_message = "retention_days must be a whole number from ${local.contract.retention_days.min} to ${local.contract.retention_days.max}."
   }
 }
 

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
-use ecs_state_logger::record::AuditRecord;
+use ecs_audit_core::record::AuditRecord;
 
 use crate::cli::{DEFAULT_LOOKUP_SINCE, TaskArgs};
 use crate::commands::query::{self, Question};

@@ -8,7 +8,6 @@
 //! construction) around the chart [`svg`] draws.
 
 mod compact;
-mod explain;
 pub mod pack;
 mod render;
 mod svg;
@@ -20,13 +19,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use ecs_state_logger::record::AuditRecord;
+use ecs_audit_core::explain::reason;
+use ecs_audit_core::record::AuditRecord;
 
 use crate::output::Found;
 use compact::{TaskKey, Texts};
 
-pub use explain::explain;
-use explain::reason;
+pub use ecs_audit_core::explain::explain;
 pub use render::render_html;
 
 /// Bar colours, one per way a task ended (also the legend's).

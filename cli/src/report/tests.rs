@@ -1,11 +1,13 @@
 //! The timeline's model, explanations and page, on a small scenario.
 
-use super::explain::reason;
 use super::svg::tick_step;
 use super::*;
 use crate::output::Zone;
 use chrono::Duration;
-use ecs_state_logger::record::{ContainerRecord, format_time, version_key};
+use ecs_audit_core::explain::reason;
+use ecs_audit_core::keys::version_key;
+use ecs_audit_core::record::ContainerRecord;
+use ecs_audit_core::text::format_time;
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-20T12:00:00Z")
@@ -43,7 +45,7 @@ fn task(
         record.stopped_at = Some(record.event_time.clone());
     }
     edit(&mut record);
-    record.failure = ecs_state_logger::record::classify_failure(&record);
+    record.failure = ecs_audit_core::failure::classify_failure(&record);
     if record.failure.is_some() {
         record.failed_at = Some(record.event_time.clone());
     }
@@ -66,7 +68,7 @@ fn service_event(name: &str, kind: &str, minutes: i64, reason: &str) -> Found {
         reason: Some(reason.into()),
         ..AuditRecord::default()
     };
-    record.failure = ecs_state_logger::record::classify_failure(&record);
+    record.failure = ecs_audit_core::failure::classify_failure(&record);
     record.failed_at = record.failure.as_ref().map(|_| record.event_time.clone());
     Found {
         region: "xx-test-1".into(),
@@ -226,7 +228,7 @@ fn every_stop_code_has_its_own_explanation() {
     );
     assert!(explain_code("TerminationNotice", None, "").contains("retired"));
     let fallback = explain_code("SOMETHING_NEW", None, "");
-    for (_, label) in ecs_state_logger::record::HEALTH_CHECK_REASONS {
+    for (_, label) in ecs_audit_core::failure::HEALTH_CHECK_REASONS {
         let explanation = explain_code(label, None, "");
         assert!(
             explanation.contains("health check"),
@@ -402,7 +404,7 @@ fn busy_day(services: usize, per_service: usize) -> Vec<Found> {
                 record.stop_code = Some("SpotInterruption".into());
                 record.stopped_reason = Some("Your Spot Task was interrupted.".into());
             }
-            record.failure = ecs_state_logger::record::classify_failure(&record);
+            record.failure = ecs_audit_core::failure::classify_failure(&record);
             record.failed_at = record.failure.as_ref().map(|_| record.event_time.clone());
             found.push(Found {
                 region: "xx-test-1".into(),

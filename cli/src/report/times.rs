@@ -22,5 +22,5 @@ pub(super) fn full_time<Tz: TimeZone>(time: DateTime<Utc>, zone: &Zone<Tz>) -> S
 where
     Tz::Offset: Display,
 {
-    output::show_time(&ecs_state_logger::record::format_time(time), zone)
+    output::show_time(&ecs_audit_core::text::format_time(time), zone)
 }

@@ -1,9 +1,11 @@
 //! Function configuration, read once per cold start from the Lambda environment.
 
+use ecs_audit_core::{contract, schema};
+
 use crate::error::Error;
 
+/// The module's default `retention_days`, for a function started without `RETENTION_DAYS`.
 pub const DEFAULT_RETENTION_DAYS: u32 = 14;
-pub const MAX_RETENTION_DAYS: u32 = 3650;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -20,6 +22,9 @@ impl Config {
 
     /// Reads the settings through `lookup` so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        // The files built into the domain: unusable ones stop the function here, with a
+        // configuration error in its log, rather than on an event.
+        schema::schema()?;
         let table_name = lookup("TABLE_NAME")
             .map(|value| value.trim().to_string())
             .filter(|value| !value.is_empty())
@@ -39,11 +44,15 @@ impl Config {
     }
 }
 
+/// Within the bounds the module validates `retention_days` against (its contract.json).
 fn parse_retention_days(raw: &str) -> Result<u32, Error> {
+    let bounds = contract::retention_days()?;
     match raw.trim().parse::<u32>() {
-        Ok(days) if (1..=MAX_RETENTION_DAYS).contains(&days) => Ok(days),
+        Ok(days) if bounds.contains(&days) => Ok(days),
         _ => Err(Error::Config(format!(
-            "RETENTION_DAYS is {raw:?}: it must be a whole number of days from 1 to {MAX_RETENTION_DAYS}"
+            "RETENTION_DAYS is {raw:?}: it must be a whole number of days from {} to {}",
+            bounds.start(),
+            bounds.end()
         ))),
     }
 }

@@ -2,8 +2,7 @@
 
 use lambda_runtime::Diagnostic;
 
-/// Event id used in messages when the input carries none.
-pub const UNKNOWN_EVENT_ID: &str = "<no id>";
+pub use ecs_audit_core::error::UNKNOWN_EVENT_ID;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -42,6 +41,24 @@ impl Error {
     /// True when retrying the same event later may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(self, Error::Store { .. })
+    }
+}
+
+/// The domain refuses an event (bad input), a stored item (the store returned something that
+/// does not read back: a storage problem, retryable) or its own embedded files (a build
+/// defect: the function cannot run as configured).
+impl From<ecs_audit_core::Error> for Error {
+    fn from(error: ecs_audit_core::Error) -> Self {
+        match error {
+            ecs_audit_core::Error::BadEvent { event_id, problem } => {
+                Error::BadEvent { event_id, problem }
+            }
+            ecs_audit_core::Error::BadItem(message) => Error::Store {
+                event_id: String::new(),
+                message,
+            },
+            ecs_audit_core::Error::Embedded(problem) => Error::Config(problem),
+        }
     }
 }
 

@@ -5,12 +5,15 @@ use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::capacity::{MAX_ITEM_BYTES, WriteCost};
+use ecs_audit_core::capacity::{MAX_ITEM_BYTES, WriteCost};
+use ecs_audit_core::conflict::{conflict_item, same_event};
+use ecs_audit_core::event::{self, event_id_of};
+use ecs_audit_core::item::{indexes_of, item_key};
+use ecs_audit_core::mapping;
+
 use crate::config::Config;
 use crate::error::Error;
-use crate::event::{self, event_id_of};
-use crate::record;
-use crate::store::{self, PutOutcome, RecordStore};
+use crate::store::{PutOutcome, RecordStore};
 
 /// What became of an event that was recorded. Logged as the `outcome` field of the function's
 /// JSON log line, exactly as [`Outcome::as_str`] spells it; metric filters match on it.
@@ -20,10 +23,10 @@ pub enum Outcome {
     Written,
     /// A new item; some fields had another type and are kept raw in `driftedFields`.
     WrittenWithWarnings,
-    /// The same event was recorded before (same content, see [`record::same_event`]).
+    /// The same event was recorded before (same content, see [`same_event`]).
     Duplicate,
     /// A different event already held this key: this one is kept under a key of its own next
-    /// to it ([`record::conflict_item`]).
+    /// to it ([`conflict_item`]).
     Conflict,
 }
 
@@ -63,9 +66,9 @@ pub async fn record_event<S: RecordStore>(
     input: &Value,
 ) -> Result<Recorded, Error> {
     let event = event::parse(input)?;
-    let record = record::build(&event, config.retention_days)?;
+    let record = mapping::build(&event, config.retention_days)?;
     let item = record.to_item()?;
-    let indexes = record.indexes();
+    let indexes = indexes_of(&item);
     let cost = WriteCost::of(&item, &indexes);
     if cost.item_bytes > MAX_ITEM_BYTES {
         // Field caps make this unreachable for any event up to 1 MB; refuse rather than send a
@@ -83,18 +86,16 @@ pub async fn record_event<S: RecordStore>(
             (Outcome::Written, record.event_key.clone(), cost)
         }
         PutOutcome::Written => (Outcome::WrittenWithWarnings, record.event_key.clone(), cost),
-        PutOutcome::Exists(stored) if record::same_event(&stored, &item) => {
+        PutOutcome::Exists(stored) if same_event(&stored, &item) => {
             (Outcome::Duplicate, record.event_key.clone(), cost)
         }
         PutOutcome::Exists(_) => {
-            let conflict = record::conflict_item(&item);
-            let key = store::item_key(&conflict)
-                .map(|(_, key)| key)
-                .unwrap_or_default();
+            let conflict = conflict_item(&item);
+            let key = item_key(&conflict).map(|(_, key)| key).unwrap_or_default();
             let cost = WriteCost::of(&conflict, &indexes);
             match store.put_new(&conflict).await? {
                 PutOutcome::Written => (Outcome::Conflict, key, cost),
-                PutOutcome::Exists(stored) if record::same_event(&stored, &conflict) => {
+                PutOutcome::Exists(stored) if same_event(&stored, &conflict) => {
                     (Outcome::Duplicate, key, cost)
                 }
                 PutOutcome::Exists(_) => {

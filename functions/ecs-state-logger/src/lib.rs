@@ -1,16 +1,21 @@
-//! ecs-state-logger: records every Amazon ECS state change delivered by EventBridge as one
-//! durable, queryable DynamoDB item.
+//! ecs-state-logger: the Lambda function that records every Amazon ECS state change delivered
+//! by EventBridge as one durable, queryable DynamoDB item.
 //!
-//! Pure modules (`event`, `record`, `capacity`) hold the domain and make no AWS calls;
-//! `dynamodb` is the only adapter; `handler` wires them for the Lambda runtime.
+//! Only the function's edges live here; the domain (events, the record, keys, failures, the
+//! table's schema, write cost) is `ecs-audit-core`:
+//! - `main.rs`: the runtime, the SDK client and its timeouts, the connection opened at init;
+//! - [`config`]: the Lambda environment (`TABLE_NAME`, `RETENTION_DAYS`), read once;
+//! - [`handler`]: one invocation: parse, map, write, tell a duplicate from a conflict, log;
+//! - [`store`]: the port (write an item unless its key is taken) and an in-memory store;
+//! - [`dynamodb`]: the adapter, the conditional `PutItem`;
+//! - [`error`]: the crate's one error type, which tells Lambda whether a retry can help.
+//!
+//! A new detail-type or index is a change to `ecs-audit-core` (see its crate docs), not here.
 
-pub mod capacity;
 pub mod config;
 pub mod dynamodb;
 pub mod error;
-pub mod event;
 pub mod handler;
-pub mod record;
 pub mod store;
 
 pub use config::Config;

@@ -4,13 +4,9 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Mutex;
 
-use serde_json::{Map, Value};
+pub use ecs_audit_core::item::{Item, item_key};
 
 use crate::error::Error;
-use crate::record::{PARTITION_KEY, SORT_KEY};
-
-/// A record as attribute name → JSON value; the adapter maps JSON types to DynamoDB types.
-pub type Item = Map<String, Value>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum PutOutcome {
@@ -39,13 +35,6 @@ impl MemoryStore {
             .map(|items| items.values().cloned().collect())
             .unwrap_or_default()
     }
-}
-
-/// The key of an item as (partition, sort), if both are strings.
-pub fn item_key(item: &Item) -> Option<(String, String)> {
-    let partition = item.get(PARTITION_KEY)?.as_str()?;
-    let sort = item.get(SORT_KEY)?.as_str()?;
-    Some((partition.to_string(), sort.to_string()))
 }
 
 impl RecordStore for MemoryStore {

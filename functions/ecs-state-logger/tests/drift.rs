@@ -8,11 +8,11 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use ecs_audit_core::capacity::{MAX_ITEM_BYTES, item_size};
+use ecs_audit_core::event::{self, Detail};
+use ecs_audit_core::text::canonical_json;
 use ecs_state_logger::Config;
-use ecs_state_logger::capacity::{MAX_ITEM_BYTES, item_size};
-use ecs_state_logger::event::{self, Detail};
 use ecs_state_logger::handler::record_event;
-use ecs_state_logger::record::canonical_json;
 use ecs_state_logger::store::MemoryStore;
 use serde_json::{Value, json};
 

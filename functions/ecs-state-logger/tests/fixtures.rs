@@ -12,14 +12,18 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use chrono::DateTime;
-use ecs_state_logger::error::UNKNOWN_EVENT_ID;
-use ecs_state_logger::handler::record_event;
-use ecs_state_logger::record::{
-    AuditRecord, CLUSTER_FAILURES_INDEX, CLUSTER_TIME_INDEX, FAMILY_STOPPED_INDEX, MAX_EVENT_BYTES,
-    MAX_TEXT_BYTES, SERVICE_TIME_INDEX, canonical_json, version_key,
+use ecs_audit_core::error::UNKNOWN_EVENT_ID;
+use ecs_audit_core::keys::version_key;
+use ecs_audit_core::limits::{MAX_EVENT_BYTES, MAX_TEXT_BYTES};
+use ecs_audit_core::record::AuditRecord;
+use ecs_audit_core::schema::{
+    CLUSTER_FAILURES_INDEX, CLUSTER_TIME_INDEX, FAMILY_STOPPED_INDEX, SERVICE_TIME_INDEX,
 };
+use ecs_audit_core::text::canonical_json;
+use ecs_audit_core::{event, mapping as record};
+use ecs_state_logger::handler::record_event;
 use ecs_state_logger::store::{Item, MemoryStore};
-use ecs_state_logger::{Config, Error, event, record};
+use ecs_state_logger::{Config, Error};
 use serde_json::{Value, json};
 
 const RETENTION_DAYS: u32 = 14;

@@ -2,11 +2,12 @@
 //! events never panic, and every event is either rejected with a message naming it or turned
 //! into a complete, storable item. `PROPTEST_CASES` raises the bound for longer runs.
 
-use ecs_state_logger::capacity::{MAX_ITEM_BYTES, WriteCost};
+use ecs_audit_core::capacity::{MAX_ITEM_BYTES, WriteCost};
+use ecs_audit_core::schema::{PARTITION_KEY, SORT_KEY};
+use ecs_audit_core::{event, mapping as record};
 use ecs_state_logger::handler::record_event;
-use ecs_state_logger::record::{PARTITION_KEY, SORT_KEY};
 use ecs_state_logger::store::MemoryStore;
-use ecs_state_logger::{Config, Error, event, record};
+use ecs_state_logger::{Config, Error};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 

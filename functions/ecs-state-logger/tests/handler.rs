@@ -1,7 +1,8 @@
 //! The handler with the in-memory store: outcomes, idempotency, ordering and rejections.
 
+use ecs_audit_core::keys::version_key;
+use ecs_audit_core::record::AuditRecord;
 use ecs_state_logger::handler::record_event;
-use ecs_state_logger::record::{AuditRecord, version_key};
 use ecs_state_logger::store::MemoryStore;
 use ecs_state_logger::{Config, Error};
 use serde_json::{Value, json};

@@ -5,10 +5,11 @@
 
 use std::path::Path;
 
+use ecs_audit_core::capacity::{MAX_ITEM_BYTES, item_size};
+use ecs_audit_core::limits::MAX_EVENT_BYTES;
+use ecs_audit_core::text::json_size;
 use ecs_state_logger::Config;
-use ecs_state_logger::capacity::{MAX_ITEM_BYTES, item_size};
 use ecs_state_logger::handler::record_event;
-use ecs_state_logger::record::{MAX_EVENT_BYTES, json_size};
 use ecs_state_logger::store::{Item, MemoryStore};
 use proptest::prelude::*;
 use serde_json::{Value, json};

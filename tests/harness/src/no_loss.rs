@@ -21,8 +21,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ecs_state_logger::record::{PARTITION_KEY, SORT_KEY};
-use ecs_state_logger::{event, record};
+use ecs_audit_core::schema::{PARTITION_KEY, SORT_KEY};
+use ecs_audit_core::{event, mapping as record};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::watch;

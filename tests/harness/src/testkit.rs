@@ -201,7 +201,7 @@ impl LocalTable {
     /// apply.
     pub async fn clear(&self) -> Result<()> {
         use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
-        use ecs_state_logger::record::{PARTITION_KEY, SORT_KEY};
+        use ecs_audit_core::schema::{PARTITION_KEY, SORT_KEY};
         let table = &self.env.name;
         let keys = item_keys(&self.client, table).await?;
         // BatchWriteItem takes at most 25 requests.
@@ -287,7 +287,7 @@ pub async fn item_keys(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
 ) -> Result<Vec<(String, String)>> {
-    use ecs_state_logger::record::{PARTITION_KEY, SORT_KEY};
+    use ecs_audit_core::schema::{PARTITION_KEY, SORT_KEY};
     let items = string_attributes(client, table, [PARTITION_KEY, SORT_KEY], "keys").await?;
     Ok(items
         .into_iter()

@@ -7,10 +7,12 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType,
 };
+use ecs_audit_core::attributes::{from_attributes, to_attributes};
+use ecs_audit_core::keys::version_key;
+use ecs_audit_core::schema::{PARTITION_KEY, SORT_KEY};
 use ecs_state_logger::Config;
-use ecs_state_logger::dynamodb::{DynamoDbStore, from_attributes, to_attributes};
+use ecs_state_logger::dynamodb::DynamoDbStore;
 use ecs_state_logger::handler::record_event;
-use ecs_state_logger::record::{PARTITION_KEY, SORT_KEY, version_key};
 use ecs_state_logger::store::{Item, PutOutcome, RecordStore};
 use harness::MotoServer;
 use harness::testkit::dynamodb_client;

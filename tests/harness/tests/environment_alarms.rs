@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ecs_audit_core::environment::Environment;
-use ecs_state_logger::record::INDEXES;
+use ecs_audit_core::schema::indexes as table_indexes;
 use harness::local_env::{self, LocalEnvironment, repo_root};
 use harness::terraform::{module_region, planned_creates};
 use harness::testkit::{self, built_lambda};
@@ -227,7 +227,7 @@ fn loss_paths(
             &[("TableName", name)],
         ),
     ];
-    for index in INDEXES {
+    for index in table_indexes() {
         paths.push(path(
             &format!("index {} write throttles", index.name),
             "AWS/DynamoDB",
@@ -463,7 +463,7 @@ async fn prd_alarms_cover_every_loss_path_and_notify_the_regions_topic() -> Test
             .as_array()
             .cloned()
             .unwrap_or_default();
-        assert_eq!(indexes.len(), INDEXES.len());
+        assert_eq!(indexes.len(), table_indexes().len());
         for index in indexes {
             assert_eq!(index["on_demand_throughput"], ceiling, "{}", index["name"]);
         }

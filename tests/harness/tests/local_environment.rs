@@ -7,8 +7,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, ProjectionType};
-use ecs_state_logger::record::{INDEXES, PARTITION_KEY, Projection, SORT_KEY, TTL_ATTRIBUTE};
+use aws_sdk_dynamodb::types::AttributeValue;
+use ecs_audit_core::contract::{self, Queue};
+use ecs_audit_core::schema::{PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
 use harness::local_env::{self, LocalEnvironment, repo_root};
 use harness::testkit::{
     LambdaUnderTest, aws_cli, built_lambda, dynamodb_client, item_count, local_vars,
@@ -274,81 +275,44 @@ fn string(item: &std::collections::HashMap<String, AttributeValue>, name: &str) 
         .unwrap_or_default()
 }
 
-async fn assert_table_matches_the_record_schema(client: &Client, table: &str) -> TestResult {
-    let description = client.describe_table().table_name(table).send().await?;
-    let table = description.table().ok_or("no table description")?;
-    let keys: Vec<(String, String)> = table
-        .key_schema()
-        .iter()
-        .map(|k| {
-            (
-                k.attribute_name().to_owned(),
-                k.key_type().as_str().to_owned(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        keys,
-        vec![
-            (PARTITION_KEY.to_owned(), "HASH".to_owned()),
-            (SORT_KEY.to_owned(), "RANGE".to_owned())
-        ]
-    );
-    let mut indexes: Vec<(String, String, String, String, Vec<String>)> = table
-        .global_secondary_indexes()
-        .iter()
-        .map(|index| {
-            let key = |kind: &str| {
-                index
-                    .key_schema()
-                    .iter()
-                    .find(|k| k.key_type().as_str() == kind)
-                    .map(|k| k.attribute_name().to_owned())
-                    .unwrap_or_default()
-            };
-            let projection = index.projection();
-            let mut attributes: Vec<String> = projection
-                .map(|p| p.non_key_attributes().to_vec())
-                .unwrap_or_default();
-            attributes.sort();
-            (
-                index.index_name().unwrap_or_default().to_owned(),
-                key("HASH"),
-                key("RANGE"),
-                projection
-                    .and_then(|p| p.projection_type())
-                    .map(|t| t.as_str().to_owned())
-                    .unwrap_or_default(),
-                attributes,
-            )
-        })
-        .collect();
-    indexes.sort();
-    let mut expected: Vec<(String, String, String, String, Vec<String>)> = INDEXES
-        .iter()
-        .map(|spec| {
-            let (kind, mut attributes) = match spec.projection {
-                Projection::All => (ProjectionType::All, Vec::new()),
-                Projection::Include(names) => (
-                    ProjectionType::Include,
-                    names.iter().map(|n| (*n).to_owned()).collect(),
-                ),
-            };
-            attributes.sort();
-            (
-                spec.name.to_owned(),
-                spec.hash_key.to_owned(),
-                spec.range_key.to_owned(),
-                kind.as_str().to_owned(),
-                attributes,
-            )
-        })
-        .collect();
-    expected.sort();
-    assert_eq!(
-        indexes, expected,
-        "the module's indexes differ from record::INDEXES"
-    );
+/// The retention the environment accepts is the function's: Terraform refuses one day outside
+/// each of core's bounds and plans each bound itself into the function's `RETENTION_DAYS`.
+async fn assert_retention_bounds_are_the_functions(
+    terraform: &Terraform,
+    vars: &Value,
+) -> TestResult {
+    let bounds = contract::retention_days()?;
+    let with_retention = |days: u32| {
+        let mut vars = vars.clone();
+        vars["retention_days"] = json!(days);
+        vars
+    };
+    for days in [bounds.start() - 1, bounds.end() + 1] {
+        match terraform.plan_json(&with_retention(days)).await {
+            Ok(_) => return Err(format!("retention_days = {days} was accepted").into()),
+            Err(error) => assert!(
+                error.to_string().contains("retention_days"),
+                "retention_days = {days}: {error}"
+            ),
+        }
+    }
+    for days in [*bounds.start(), *bounds.end()] {
+        let plan = terraform.plan_json(&with_retention(days)).await?;
+        let planned: Vec<&Value> = plan["resource_changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|change| change["type"] == "aws_lambda_function")
+            .map(|change| &change["change"]["after"]["environment"][0]["variables"]["RETENTION_DAYS"])
+            .collect();
+        assert!(
+            !planned.is_empty(),
+            "retention_days = {days}: no function in the plan"
+        );
+        for value in planned {
+            assert_eq!(value, &json!(days.to_string()), "retention_days = {days}");
+        }
+    }
     Ok(())
 }
 
@@ -407,11 +371,18 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
             2,
             "{found:?}"
         );
-        // AND both queues take the largest event, though the provider creates them smaller
-        for queue in [
-            format!("{name}-failed-events"),
-            format!("{name}-delivery-dlq"),
+        // AND the queues have the names the CLI derives (core's contract), and both take the
+        // largest event, though the provider creates them smaller
+        for (queue, url) in [
+            (Queue::FailedEvents, &out["failed_events_queue_url"]),
+            (Queue::DeliveryDlq, &out["delivery_dlq_url"]),
         ] {
+            let queue = queue.name_for(&name)?;
+            assert!(
+                url.as_str()
+                    .is_some_and(|url| url.ends_with(&format!("/{queue}"))),
+                "{region}: {queue} is not the applied queue {url}"
+            );
             assert_queue_takes_the_largest_event(&endpoint, region, &queue)?;
         }
         // AND its own alarm topic, which every alarm tells when it fires and when it clears
@@ -449,7 +420,6 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
             "{found:?}"
         );
         let client = dynamodb_client(&endpoint, region);
-        assert_table_matches_the_record_schema(&client, &name).await?;
         let ttl = client
             .describe_time_to_live()
             .table_name(&name)
@@ -498,6 +468,9 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
         )?;
         assert_eq!(targets["Targets"][0]["Arn"], function["FunctionArn"]);
     }
+
+    // AND the retention it accepts is the one the function and the CLI check
+    assert_retention_bounds_are_the_functions(&terraform, &vars).await?;
 
     // WHEN each region's function runs the shipped bootstrap against its own table
     let home_fn = regional_function(&endpoint, &home, &name).await?;

@@ -1,6 +1,6 @@
 //! The lines a redrive shows: each message, what failed and why, on one line. Pure.
 
-use ecs_state_logger::error::UNKNOWN_EVENT_ID;
+use ecs_audit_core::error::UNKNOWN_EVENT_ID;
 
 use super::message::Message;
 use super::queues::QueueKind;

@@ -1,7 +1,7 @@
 //! A failure queue's message read as the event it holds and why it was not recorded. Pure:
 //! text in, [`Failure`] out.
 
-use ecs_state_logger::error::UNKNOWN_EVENT_ID;
+use ecs_audit_core::error::UNKNOWN_EVENT_ID;
 use serde_json::Value;
 
 use super::queues::QueueKind;

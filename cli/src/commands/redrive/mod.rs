@@ -17,7 +17,8 @@ pub mod sqs;
 
 use std::io::Write;
 
-use ecs_state_logger::config::{DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS};
+use ecs_audit_core::contract;
+use ecs_state_logger::config::DEFAULT_RETENTION_DAYS;
 use ecs_state_logger::dynamodb::DynamoDbStore;
 use ecs_state_logger::handler::{Outcome, record_event};
 
@@ -44,9 +45,14 @@ pub fn read(args: &RedriveArgs, environment: Option<&NamedEnvironment>) -> Resul
         .retention_days
         .or_else(|| environment?.1.retention_days)
         .unwrap_or(DEFAULT_RETENTION_DAYS);
-    if !(1..=MAX_RETENTION_DAYS).contains(&retention_days) {
+    // The bounds the module validates retention_days against; also checks the file the
+    // queue names come from.
+    let bounds = contract::retention_days().map_err(|error| Error::Internal(error.to_string()))?;
+    if !bounds.contains(&retention_days) {
         return Err(Error::BadArgument(format!(
-            "retention days {retention_days}: pass --retention-days from 1 to {MAX_RETENTION_DAYS}"
+            "retention days {retention_days}: pass --retention-days from {} to {}",
+            bounds.start(),
+            bounds.end()
         )));
     }
     Ok(RedriveQuestion {

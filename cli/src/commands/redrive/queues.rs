@@ -1,5 +1,7 @@
 //! The two failure queues of a region, their names, and which `--queue` reads. Pure.
 
+use ecs_audit_core::contract::Queue;
+
 use crate::cli::QueueChoice;
 
 /// The two kinds of failure queue, and how each holds its events.
@@ -14,6 +16,7 @@ pub enum QueueKind {
 }
 
 impl QueueKind {
+    /// The kind's short name in listings (also the end of its queue's name).
     pub fn suffix(self) -> &'static str {
         match self {
             QueueKind::FailedEvents => "failed-events",
@@ -21,9 +24,14 @@ impl QueueKind {
         }
     }
 
-    /// The queue's name for an environment named `name` (modules/regional-logger).
+    /// The queue's name for an environment named `name`, from the pattern the module names
+    /// it by (modules/regional-logger/contract.json). `redrive` checks that file first.
     pub fn queue_name(self, name: &str) -> String {
-        format!("{name}-{}", self.suffix())
+        let queue = match self {
+            QueueKind::FailedEvents => Queue::FailedEvents,
+            QueueKind::DeliveryDlq => Queue::DeliveryDlq,
+        };
+        queue.name_for(name).unwrap_or_default()
     }
 }
 

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
     Projection as IndexProjection, ProjectionType, ProvisionedThroughput, ScalarAttributeType,
     TimeToLiveSpecification,
 };
-use ecs_state_logger::record::{INDEXES, PARTITION_KEY, Projection, SORT_KEY, TTL_ATTRIBUTE};
+use ecs_audit_core::schema::{PARTITION_KEY, Projection, SORT_KEY, TTL_ATTRIBUTE, indexes};
 
 use super::BASELINE_TABLE;
 use crate::error::{Error, Result};
@@ -53,11 +53,11 @@ fn string_attribute(name: &str) -> Result<AttributeDefinition> {
         .map_err(|e| setup_error("attribute definition", e))
 }
 
-/// Our table, built from the function's own description of it (`record::INDEXES`, the key
-/// constants): the same key schema and indexes as modules/audit-table.
+/// Our table, built from the schema modules/audit-table creates the table from
+/// (`ecs_audit_core::schema`, which reads its schema.json): the same keys and indexes.
 pub async fn create_rust_table(client: &Client, endpoint: &str, table: &str) -> Result<()> {
     let mut attributes: BTreeSet<&str> = [PARTITION_KEY, SORT_KEY].into();
-    for index in INDEXES {
+    for index in indexes() {
         attributes.insert(index.hash_key);
         attributes.insert(index.range_key);
     }
@@ -70,8 +70,8 @@ pub async fn create_rust_table(client: &Client, endpoint: &str, table: &str) -> 
     for attribute in attributes {
         request = request.attribute_definitions(string_attribute(attribute)?);
     }
-    for index in INDEXES {
-        let projection = match index.projection {
+    for index in indexes() {
+        let projection = match &index.projection {
             Projection::All => IndexProjection::builder()
                 .projection_type(ProjectionType::All)
                 .build(),

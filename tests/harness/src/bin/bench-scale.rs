@@ -16,9 +16,10 @@ use std::time::Instant;
 
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use clap::Parser;
-use ecs_state_logger::dynamodb::to_attributes;
-use ecs_state_logger::event::parse;
-use ecs_state_logger::record::{CLUSTER_TIME_INDEX, build};
+use ecs_audit_core::attributes::to_attributes;
+use ecs_audit_core::event::parse;
+use ecs_audit_core::mapping::build;
+use ecs_audit_core::schema::CLUSTER_TIME_INDEX;
 use futures_util::StreamExt;
 use harness::synthetic::scale::{self, ScaleDay, service_name};
 use harness::testkit::LocalTable;

@@ -7,7 +7,7 @@
 //! event stream ([`harness::synthetic`]) is fed one event at a time. Measured: init (spawn to
 //! first `/next`), the first event, warm events (hand-out to answer), peak RSS (`VmHWM`),
 //! items written and lost (a Scan after the run), and write units from the items' DynamoDB
-//! sizes and the indexes each lands in (`ecs_state_logger::capacity`).
+//! sizes and the indexes each lands in (`ecs_audit_core::capacity`).
 //!
 //! Writes `<out>/results.md` (printed too) and `<out>/results.json` (every run, raw).
 
@@ -22,9 +22,10 @@ use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
 use bytes::Bytes;
 use clap::Parser;
-use ecs_state_logger::capacity::{WRITE_UNIT_BYTES, WriteCost, item_size, projected_size};
-use ecs_state_logger::dynamodb::{from_attributes, record_from_attributes};
-use ecs_state_logger::record::{INDEXES, build};
+use ecs_audit_core::attributes::{from_attributes, record_from_attributes};
+use ecs_audit_core::capacity::{WRITE_UNIT_BYTES, WriteCost, item_size, projected_size};
+use ecs_audit_core::mapping::build;
+use ecs_audit_core::schema::indexes;
 use harness::bench::cold;
 use harness::bench::cpu::{cpu_ms, process_cpu_ms};
 use harness::bench::tables::{
@@ -160,7 +161,7 @@ fn expectations(events: &[Value]) -> Result<Expected> {
     let mut python_keys: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut python_should_store = 0;
     for event in events {
-        let parsed = ecs_state_logger::event::parse(event)
+        let parsed = ecs_audit_core::event::parse(event)
             .map_err(|e| Error::Setup(format!("a generated event does not parse: {e}")))?;
         let record = build(&parsed, RETENTION_DAYS)
             .map_err(|e| Error::Setup(format!("a generated event does not map: {e}")))?;
@@ -859,7 +860,7 @@ fn report(bench: &Bench, summary: &Summary, packages: (u64, u64), machine: &Valu
         None,
     );
     let task_index = summary.rust(|r| ratio(r.task_index_units as f64, r.task_items as f64));
-    let by_index: Vec<String> = INDEXES
+    let by_index: Vec<String> = indexes()
         .iter()
         .map(|index| {
             let per_event = summary.rust(|r| {
@@ -883,7 +884,7 @@ fn report(bench: &Bench, summary: &Summary, packages: (u64, u64), machine: &Valu
     );
     let _ = writeln!(
         out,
-        "\n² From the stored items' DynamoDB sizes (`ecs_state_logger::capacity`), 1 unit per started KiB, \
+        "\n² From the stored items' DynamoDB sizes (`ecs_audit_core::capacity`), 1 unit per started KiB, \
          plus one write per index the item lands in at the size of that index's projection. Ours, per task \
          event: {} table + {} index units ({}); the answers' own `writeUnits` summed to {} per event. The \
          recipe: no indexes, one PutItem per task event, none for other events.",

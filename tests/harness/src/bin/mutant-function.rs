@@ -12,8 +12,10 @@
 //! tool: it is never packaged, and it reaches the local AWS API at `AWS_ENDPOINT_URL` with
 //! the harness's test credentials.
 
-use ecs_state_logger::dynamodb::{DynamoDbStore, to_attributes};
-use ecs_state_logger::record::{SORT_KEY, version_key};
+use ecs_audit_core::attributes::to_attributes;
+use ecs_audit_core::keys::version_key;
+use ecs_audit_core::schema::SORT_KEY;
+use ecs_state_logger::dynamodb::DynamoDbStore;
 use ecs_state_logger::store::{Item, PutOutcome, RecordStore};
 use ecs_state_logger::{Config, Error, handler};
 use harness::testkit::dynamodb_client;

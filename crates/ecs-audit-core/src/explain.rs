@@ -1,9 +1,12 @@
-//! What a failure means and why a task stopped, in words. Pure.
+//! What a failure means and why a task stopped, in words: the one place the CLI's table, its
+//! HTML report and any other reader take them from. The rules that make an event a failure
+//! are in [`crate::failure`]; to explain a new failure code, add its arm to [`explain`].
 
-use ecs_state_logger::record::AuditRecord;
+use crate::record::AuditRecord;
 
 /// The stop (or scheduler) reason and each container's own, once each: a container's reason
-/// often repeats the task's word for word. One line; empty when nothing says why.
+/// often repeats the task's word for word. One line (control characters become spaces);
+/// empty when nothing says why.
 pub fn reason(record: &AuditRecord) -> String {
     let mut parts: Vec<String> = Vec::new();
     let task_reasons = [

@@ -1,7 +1,7 @@
 //! The CPU floor per event: what the handler does before and after its one DynamoDB call,
-//! with no I/O. `cargo bench -p ecs-state-logger --bench pure_path`.
+//! with no I/O. `cargo bench -p ecs-audit-core --bench pure_path`.
 //!
-//! - `parse_and_map/<kind>`: a parsed JSON event → `event::parse` → `record::build` →
+//! - `parse_and_map/<kind>`: a parsed JSON event → `event::parse` → `mapping::build` →
 //!   `to_item` (the item the function stores);
 //! - `invocation/<kind>`: everything pure in one invocation: the payload bytes → JSON (what
 //!   the runtime client does) → the above → write cost → DynamoDB attribute values (what the
@@ -14,10 +14,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ecs_state_logger::capacity::{WriteCost, item_size};
-use ecs_state_logger::dynamodb::to_attributes;
-use ecs_state_logger::event::parse;
-use ecs_state_logger::record::build;
+use ecs_audit_core::attributes::to_attributes;
+use ecs_audit_core::capacity::{WriteCost, item_size};
+use ecs_audit_core::event::parse;
+use ecs_audit_core::mapping::build;
 use serde_json::{Value, json};
 
 /// A placeholder region: the benchmark needs a value, not a place.

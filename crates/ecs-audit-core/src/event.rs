@@ -3,7 +3,7 @@
 //! Only the fields an audit needs are modelled; every other field is tolerated and ignored,
 //! because ECS documents that it adds fields and event types over time. Every `detail` field
 //! is optional, since real events omit fields the schema registry lists and carry fields it
-//! does not; `record` decides what an event without its identifying fields is keyed by.
+//! does not; `mapping` decides what an event without its identifying fields is keyed by.
 //!
 //! Schema drift costs nothing: a modelled field whose value has another type (a number where
 //! a string was, an object where a list was) is set aside as a [`Drift`] with its JSON path and
@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_with::skip_serializing_none;
 
 use crate::error::{Error, UNKNOWN_EVENT_ID};
 
@@ -27,167 +28,120 @@ pub const SERVICE_ACTION: &str = "ECS Service Action";
 pub const DEPLOYMENT_STATE_CHANGE: &str = "ECS Deployment State Change";
 
 /// The EventBridge envelope common to every event.
+#[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
     pub id: String,
     #[serde(rename = "detail-type")]
     pub detail_type: String,
     pub source: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
     /// Second resolution; the times inside `detail` carry milliseconds.
     pub time: DateTime<Utc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     #[serde(default)]
     pub resources: Vec<String>,
 }
 
 /// `ECS Task State Change`: `detail` resembles a DescribeTasks task.
+#[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskDetail {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_arn: Option<String>,
     /// Increments on every change of the task; a duplicate delivery repeats it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_arn: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_definition_arn: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_by: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity_provider_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability_zone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_instance_arn: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_status: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired_status: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform_version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull_started_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull_stopped_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopping_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_stopped_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     /// An element that is not a container is set aside as drift and left as `None`.
     #[serde(deserialize_with = "containers")]
     pub containers: Option<Vec<Option<Container>>>,
 }
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Container {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_status: Option<String>,
     /// Absent while running and when the container never started.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
 /// `ECS Container Instance State Change` (EC2 and external capacity).
+#[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerInstanceDetail {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_instance_arn: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_arn: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ec2_instance_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_connected: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub running_tasks_count: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_tasks_count: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     #[serde(deserialize_with = "version_info")]
     pub version_info: Option<VersionInfo>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
 }
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VersionInfo {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_version: Option<String>,
 }
 
 /// `ECS Service Action`: INFO, WARN and ERROR events of the service scheduler.
+#[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceActionDetail {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_arn: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity_provider_arns: Option<Vec<Option<String>>>,
 }
 
 /// `ECS Deployment State Change`. Carries no cluster ARN: the service ARN in `resources[0]`
 /// names the cluster.
+#[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentDetail {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::record::{IndexSpec, PARTITION_KEY, Projection, SORT_KEY};
+use crate::schema::{IndexSpec, PARTITION_KEY, Projection, SORT_KEY};
 
 /// One write request unit covers up to this many bytes of item.
 pub const WRITE_UNIT_BYTES: usize = 1024;
@@ -44,7 +44,7 @@ fn units(bytes: usize) -> usize {
 
 /// The size of an item's entry in `index`: the table and index keys plus what it projects.
 pub fn projected_size(item: &Map<String, Value>, index: &IndexSpec) -> usize {
-    match index.projection {
+    match &index.projection {
         Projection::All => item_size(item),
         Projection::Include(attributes) => item
             .iter()
@@ -112,33 +112,32 @@ mod tests {
         assert_eq!(item_size(&object(json!({"m": {"k": "v"}}))), 1 + 3 + 3);
     }
 
-    const ALL: IndexSpec = IndexSpec {
-        name: "all",
-        hash_key: "cluster",
-        range_key: "failedAt",
-        projection: Projection::All,
-    };
-    const SMALL: IndexSpec = IndexSpec {
-        name: "small",
-        hash_key: "cluster",
-        range_key: "eventTime",
-        projection: Projection::Include(&["lastStatus"]),
-    };
-
     #[test]
     fn write_units_round_up_per_kilobyte_and_follow_each_projection() {
+        let all_index = IndexSpec {
+            name: "all",
+            hash_key: "cluster",
+            range_key: "failedAt",
+            projection: Projection::All,
+        };
+        let small_index = IndexSpec {
+            name: "small",
+            hash_key: "cluster",
+            range_key: "eventTime",
+            projection: Projection::Include(vec!["lastStatus"]),
+        };
         let small = object(json!({"a": "x".repeat(1000)}));
-        assert_eq!(WriteCost::of(&small, &[&ALL]).total_units(), 2);
+        assert_eq!(WriteCost::of(&small, &[&all_index]).total_units(), 2);
         let large = object(json!({
             "resourceArn": "arn", "eventKey": "v1", "cluster": "prod",
             "eventTime": "2026-11-20T10:00:00.000Z", "lastStatus": "STOPPED",
             "stoppedReason": "x".repeat(1100)
         }));
-        let cost = WriteCost::of(&large, &[&ALL, &SMALL]);
+        let cost = WriteCost::of(&large, &[&all_index, &small_index]);
         // The whole item twice (table, ALL index), the small projection once.
         assert_eq!((cost.table_units, cost.index_units), (2, 2 + 1));
         assert_eq!(
-            projected_size(&large, &SMALL),
+            projected_size(&large, &small_index),
             "resourceArnarneventKeyv1clusterprodeventTime2026-11-20T10:00:00.000ZlastStatusSTOPPED"
                 .len()
         );
