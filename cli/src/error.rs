@@ -154,10 +154,11 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The environment loader's errors, as the CLI reports them (same words, same exit codes).
-impl From<ecs_audit_core::environment::Error> for Error {
-    fn from(error: ecs_audit_core::environment::Error) -> Self {
-        use ecs_audit_core::environment::Error as Env;
+/// The core's errors: the environment loader's as the CLI reports them (same words, same exit
+/// codes); the domain's (an item that does not read back, a build defect) as internal.
+impl From<ecs_audit_core::Error> for Error {
+    fn from(error: ecs_audit_core::Error) -> Self {
+        use ecs_audit_core::Error as Env;
         match error {
             Env::UnknownEnvironment { name, path, known } => {
                 Error::UnknownEnvironment { name, path, known }
@@ -174,6 +175,9 @@ impl From<ecs_audit_core::environment::Error> for Error {
                 env,
                 regions,
             },
+            other @ (Env::BadEvent { .. } | Env::BadItem(_) | Env::Embedded(_)) => {
+                Error::Internal(other.to_string())
+            }
         }
     }
 }

@@ -40,7 +40,7 @@ variable "global_table" {
 }
 
 variable "retention_days" {
-  description = "Days each audit record is kept before DynamoDB's TTL removes it (1-3650)."
+  description = "Days each audit record is kept before DynamoDB's TTL removes it, within the bounds in modules/regional-logger/contract.json (the module validates them)."
   type        = number
   default     = 14
 }

@@ -8,45 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-/// What can go wrong loading an environment or choosing its table and regions. Each message
-/// is one line saying what to do.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// No `<dir>/<name>/terraform.tfvars.json`. (The CLI words this and the next one with its
-    /// flags: cli/src/error.rs.)
-    #[error("unknown environment {name:?}: there is no {}; one of: {known}", path.display())]
-    UnknownEnvironment {
-        name: String,
-        path: PathBuf,
-        known: String,
-    },
-
-    /// The environment file exists but cannot be read or parsed.
-    #[error("cannot read environment file {}: {message}", path.display())]
-    EnvironmentFile { path: PathBuf, message: String },
-
-    /// Neither an environment nor a table name says which table to read.
-    #[error(
-        "no table to query: pass --env <name> (reads environments/<name>/terraform.tfvars.json) or --table <name> with --region"
-    )]
-    NoTable,
-
-    /// No region could be chosen.
-    #[error("no region to query: {0}")]
-    NoRegion(String),
-
-    /// A region the environment does not deploy to.
-    #[error(
-        "region {region:?} is not one of environment {env:?}'s regions ({regions}); pass one of them, --all-regions, or --table to read a table outside the environment"
-    )]
-    RegionNotInEnvironment {
-        region: String,
-        env: String,
-        regions: String,
-    },
-}
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub use crate::error::{Error, Result};
 
 /// An environment's `terraform.tfvars.json`: the keys the programs use, typed, and every key
 /// as written.

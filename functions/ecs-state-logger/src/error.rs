@@ -58,6 +58,8 @@ impl From<ecs_audit_core::Error> for Error {
                 message,
             },
             ecs_audit_core::Error::Embedded(problem) => Error::Config(problem),
+            // The environment loader's errors: the function reads no environment file.
+            other => Error::Config(other.to_string()),
         }
     }
 }
