@@ -179,22 +179,55 @@ checkov: $(CHECKOV_VENV)/bin/checkov moto tf-config ## Security scan of modules/
 	  $(foreach module,$(wildcard modules/*),--repo-root-for-plan-enrichment ../$(module)) \
 	  $(foreach env,$(ENVIRONMENTS),-f ../$(PLAN_DIR)/$(env).json)
 
-# LAMBDA_ARCH tells the harness which package it tests and how to start it (tests/harness/src/arch.rs).
+# Test layers: every test target (each `tests/*.rs` of a workspace crate) is in exactly one,
+# and the unit layer also holds every crate's own unit tests (`--lib --bins`);
+# tests/harness/tests/repo_rules.rs checks that, so `make test` skips none.
+# unit: pure code in the test process; no network, no local AWS API, no child process.
+UNIT_TESTS := --lib --bins --test drift --test fixtures --test fuzz_parser --test handler \
+  --test limits --test repo_rules
+# adapter: the real SDK and the harness's drivers (moto server, Runtime API, Terraform) on
+# their own, against moto or a local socket.
+ADAPTER_TESTS := --test dynamodb_store --test moto --test runtime_api --test terraform
+# blackbox: the shipped binaries (bootstrap, ecs-audit, lambda-replay) as processes, and
+# Terraform applied or planned against moto; the CLI's browser tests.
+BLACKBOX_TESTS := --test bad_input --test environment_alarms --test environment_plans \
+  --test fault_proxy --test function --test iam_policy --test lambda_replay \
+  --test local_environment --test mutants --test soak --test tls \
+  --test queries --test readme_recipes --test redrive --test report --test report_scale
+# Every layer selects from the whole workspace: the same feature resolution in each, so one
+# build of the test binaries serves all three.
+TEST_ARGS := --no-fail-fast -- --test-threads=2
+# When ARCH is not the host's, only black-box tests (EMULATED_TESTS) run: the bootstrap under
+# QEMU's emulator; unit and adapter tests are host code, the same whatever the package's ARCH.
+TEST_LAYERS := $(if $(filter $(HOST_ARCH),$(ARCH)),unit adapter blackbox,blackbox)
+
+# Each layer runs even when an earlier one failed; any failure fails the target.
 .PHONY: test
-test: $(if $(filter-out $(HOST_ARCH),$(ARCH)),arch-tools) build moto tf-config ## Run all tests: unit, adapter (moto), black-box (bootstrap + Terraform on moto), CLI, bench smoke; ARCH=arm64 on x86_64: the black-box tests, emulated
+test: ## Run all tests: the unit, adapter and black-box layers; ARCH=arm64 on x86_64: the black-box tests, emulated
+	@failed=""; for layer in $(TEST_LAYERS); do \
+	  $(MAKE) --no-print-directory test-$$layer ARCH=$(ARCH) || failed="$$failed $$layer"; done; \
+	if [ -n "$$failed" ]; then echo "make test: failed layers:$$failed" >&2; exit 1; fi
+
+.PHONY: test-unit
+test-unit: ## Unit layer: parsing, mapping, the handler with an in-memory store, every crate's unit tests, repository rules
+	cargo test --workspace $(UNIT_TESTS) $(TEST_ARGS)
+
+.PHONY: test-adapter
+test-adapter: moto tf-config ## Adapter layer: the DynamoDB adapter with the real SDK against moto, the harness's drivers
+	cargo test --workspace $(ADAPTER_TESTS) $(TEST_ARGS)
+
+# LAMBDA_ARCH tells the harness which package it tests and how to start it (tests/harness/src/arch.rs).
+.PHONY: test-blackbox
+test-blackbox: $(if $(filter-out $(HOST_ARCH),$(ARCH)),arch-tools) build moto tf-config ## Black-box layer: the shipped bootstrap over the Runtime API, Terraform applied to moto, the built CLI
 ifeq ($(ARCH),$(HOST_ARCH))
-	LAMBDA_ARCH=$(ARCH) cargo test --workspace --no-fail-fast -- --test-threads=2
+	LAMBDA_ARCH=$(ARCH) cargo test --workspace $(BLACKBOX_TESTS) $(TEST_ARGS)
 else
-	LAMBDA_ARCH=$(ARCH) SOAK_DELIVERIES=$(EMULATED_SOAK_DELIVERIES) cargo test $(EMULATED_TESTS) --no-fail-fast -- --test-threads=2
+	LAMBDA_ARCH=$(ARCH) SOAK_DELIVERIES=$(EMULATED_SOAK_DELIVERIES) cargo test $(EMULATED_TESTS) $(TEST_ARGS)
 endif
 
 .PHONY: arch-tools
 arch-tools: ## Install what ARCH needs here: its Rust target, and QEMU with its C library when it is not the host's
 	@scripts/arch-tools.sh $(ARCH)
-
-.PHONY: test-unit
-test-unit: ## Pure mapping and the handler with an in-memory store
-	cargo test -p ecs-state-logger
 
 .PHONY: check
 check: lint test ## Everything CI runs
