@@ -148,16 +148,25 @@ fmt: ## Format Rust and Terraform
 	terraform fmt -recursive modules environments tests
 
 .PHONY: lint
-lint: tf-config ## fmt --check, clippy -D warnings, terraform fmt/validate, checkov, docs and generated-file checks
+lint: lint-fmt lint-clippy lint-terraform checkov ## fmt --check, clippy -D warnings, terraform fmt/validate, checkov, docs and generated-file checks
+
+# The parts of lint that .pre-commit-config.yaml runs before a commit (all but checkov).
+.PHONY: lint-fmt
+lint-fmt: ## Formatting only: cargo fmt --check, terraform fmt -check
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
 	terraform fmt -check -recursive modules environments tests
+
+.PHONY: lint-clippy
+lint-clippy: ## clippy -D warnings on every crate and target
+	cargo clippy --workspace --all-targets -- -D warnings
+
+.PHONY: lint-terraform
+lint-terraform: tf-config ## terraform validate of every environment (its generated wiring checked) and module
 	@for env in $(ENVIRONMENTS); do \
 	  $(PYTHON) scripts/gen-regions.py --check $$env; \
 	  terraform -chdir=environments/$$env init -backend=false -input=false >/dev/null; \
 	  terraform -chdir=environments/$$env validate -no-color; done
 	@for module in modules/*/; do terraform -chdir=$$module init -backend=false -input=false >/dev/null; terraform -chdir=$$module validate -no-color; done
-	$(MAKE) --no-print-directory checkov
 
 CHECKOV_VENV := build/venv-checkov
 
