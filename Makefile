@@ -152,16 +152,25 @@ fmt: ## Format Rust and Terraform
 	terraform fmt -recursive modules environments tests
 
 .PHONY: lint
-lint: tf-config ## fmt --check, clippy -D warnings, terraform fmt/validate, checkov, docs and generated-file checks
+lint: lint-fmt lint-clippy lint-terraform checkov ## fmt --check, clippy -D warnings, terraform fmt/validate, checkov, docs and generated-file checks
+
+# The parts of lint that .pre-commit-config.yaml runs before a commit (all but checkov).
+.PHONY: lint-fmt
+lint-fmt: ## Formatting only: cargo fmt --check, terraform fmt -check
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
 	terraform fmt -check -recursive modules environments tests
+
+.PHONY: lint-clippy
+lint-clippy: ## clippy -D warnings on every crate and target
+	cargo clippy --workspace --all-targets -- -D warnings
+
+.PHONY: lint-terraform
+lint-terraform: tf-config ## terraform validate of every environment (its generated wiring checked) and module
 	@for env in $(ENVIRONMENTS); do \
 	  $(PYTHON) scripts/gen-regions.py --check $$env; \
 	  terraform -chdir=environments/$$env init -backend=false -input=false >/dev/null; \
 	  terraform -chdir=environments/$$env validate -no-color; done
 	@for module in modules/*/; do terraform -chdir=$$module init -backend=false -input=false >/dev/null; terraform -chdir=$$module validate -no-color; done
-	$(MAKE) --no-print-directory checkov
 
 CHECKOV_VENV := build/venv-checkov
 
@@ -183,32 +192,60 @@ checkov: $(CHECKOV_VENV)/bin/checkov moto tf-config ## Security scan of modules/
 	  $(foreach module,$(wildcard modules/*),--repo-root-for-plan-enrichment ../$(module)) \
 	  $(foreach env,$(ENVIRONMENTS),-f ../$(PLAN_DIR)/$(env).json)
 
-# LAMBDA_ARCH tells the harness which package it tests and how to start it (tests/harness/src/arch.rs).
-# ARCH is read when `test` runs, not when the Makefile is parsed: what it needs first (the
-# other architecture's tools, the package) is a sub-make with ARCH settled. The module tests
-# do not depend on the architecture: they run with the host's.
-TEST_NATIVE = cargo test --workspace --no-fail-fast -- --test-threads=2
-TEST_EMULATED = SOAK_DELIVERIES=$(EMULATED_SOAK_DELIVERIES) cargo test $(EMULATED_TESTS) --no-fail-fast -- --test-threads=2
+# Test layers: every test target (each `tests/*.rs` of a workspace crate) is in exactly one,
+# and the unit layer also holds every crate's own unit tests (`--lib --bins`);
+# tests/harness/tests/repo_rules.rs checks that, so `make test` skips none.
+# unit: pure code in the test process; no network, no local AWS API, no child process.
+UNIT_TESTS := --lib --bins --test canonical_json --test drift --test fixtures --test fuzz_parser \
+  --test handler --test limits --test repo_rules --test report_memory
+# adapter: the real SDK and the harness's drivers (moto server, Runtime API, Terraform) on
+# their own, against moto or a local socket.
+ADAPTER_TESTS := --test dynamodb_store --test moto --test runtime_api --test terraform
+# blackbox: the shipped binaries (bootstrap, ecs-audit, lambda-replay, ecs-audit-env) as
+# processes, and Terraform applied or planned against moto; the CLI's browser tests.
+BLACKBOX_TESTS := --test bad_input --test ecs_audit_env --test environment_alarms \
+  --test environment_plans --test fault_proxy --test function --test iam_policy \
+  --test lambda_replay --test local_environment --test mutants --test soak --test tls \
+  --test queries --test readme_recipes --test redrive --test report --test report_scale
+# Every layer selects from the whole workspace: the same feature resolution in each, so one
+# build of the test binaries serves all three.
+TEST_ARGS := --no-fail-fast -- --test-threads=2
+
+# ARCH is read when a test target runs, not when the Makefile is parsed. When ARCH is not the
+# host's, only black-box tests (EMULATED_TESTS) run: the bootstrap under QEMU's emulator; the
+# module tests and the unit and adapter layers test host code, the same whatever the
+# package's ARCH. Each layer runs even when an earlier one failed; any failure fails the target.
 .PHONY: test
-test: tf-config ## Run all tests: Terraform module tests, unit, adapter (moto), black-box (bootstrap + Terraform on moto), CLI, bench smoke; ARCH=arm64 on x86_64: the black-box tests, emulated
-	@$(MAKE) --no-print-directory $(if $(filter $(HOST_ARCH),$(ARCH)),test-terraform,arch-tools) build moto ARCH=$(ARCH)
-	LAMBDA_ARCH=$(ARCH) $(if $(filter $(HOST_ARCH),$(ARCH)),$(TEST_NATIVE),$(TEST_EMULATED))
+test: ## Run all tests: unit, Terraform module tests, adapter (moto), black-box (bootstrap + Terraform on moto, CLI); ARCH=arm64 on x86_64: the black-box tests, emulated
+	@failed=""; for layer in $(if $(filter $(HOST_ARCH),$(ARCH)),unit terraform adapter blackbox,blackbox); do \
+	  $(MAKE) --no-print-directory test-$$layer ARCH=$(ARCH) || failed="$$failed $$layer"; done; \
+	if [ -n "$$failed" ]; then echo "make test: failed layers:$$failed" >&2; exit 1; fi
+
+.PHONY: test-unit
+test-unit: ## Unit layer: parsing, mapping, the handler with an in-memory store, every crate's unit tests, repository rules
+	cargo test --workspace $(UNIT_TESTS) $(TEST_ARGS)
 
 # Plan checks of each module with a mock AWS provider (offline, seconds): modules/*/tests/*.tftest.hcl.
 .PHONY: test-terraform
-test-terraform: tf-config ## Terraform's own tests of every module (variable validations, key resources), mock provider
+test-terraform: tf-config ## Terraform layer: each module's own tests (variable validations, key resources), mock provider
 	@for module in modules/*/; do \
 	  echo "== terraform test $$module"; \
 	  terraform -chdir=$$module init -backend=false -input=false >/dev/null; \
 	  terraform -chdir=$$module test -no-color; done
 
+.PHONY: test-adapter
+test-adapter: moto tf-config ## Adapter layer: the DynamoDB adapter with the real SDK against moto, the harness's drivers
+	cargo test --workspace $(ADAPTER_TESTS) $(TEST_ARGS)
+
+# LAMBDA_ARCH tells the harness which package it tests and how to start it (tests/harness/src/arch.rs).
+.PHONY: test-blackbox
+test-blackbox: tf-config ## Black-box layer: the shipped bootstrap over the Runtime API, Terraform applied to moto, the built CLI
+	@$(MAKE) --no-print-directory $(if $(filter $(HOST_ARCH),$(ARCH)),,arch-tools) build moto ARCH=$(ARCH)
+	LAMBDA_ARCH=$(ARCH) $(if $(filter $(HOST_ARCH),$(ARCH)),cargo test --workspace $(BLACKBOX_TESTS),SOAK_DELIVERIES=$(EMULATED_SOAK_DELIVERIES) cargo test $(EMULATED_TESTS)) $(TEST_ARGS)
+
 .PHONY: arch-tools
 arch-tools: ## Install what ARCH needs here: its Rust target, and QEMU with its C library when it is not the host's
 	@scripts/arch-tools.sh $(ARCH)
-
-.PHONY: test-unit
-test-unit: ## Pure mapping and the handler with an in-memory store
-	cargo test -p ecs-state-logger
 
 .PHONY: check
 check: lint test ## Everything CI runs

@@ -42,7 +42,7 @@ local_aws=(env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_DEFAULT_PROFILE
 step 1 "starting the local AWS API"
 command -v terraform >/dev/null || fail "terraform is not installed (https://developer.hashicorp.com/terraform/install)"
 command -v cargo >/dev/null || fail "cargo is not installed (https://rustup.rs)"
-if ! command -v moto_server >/dev/null || ! command -v cargo-lambda >/dev/null || ! python3 -c 'import boto3' 2>/dev/null; then
+if ! command -v moto_server >/dev/null || ! command -v cargo-lambda >/dev/null; then
   note "installing the Python tools (make tools)"
   "${MAKE[@]}" tools
 fi
@@ -53,7 +53,7 @@ TABLE=$(scripts/ecs-audit-env "$ENV_NAME" name)
 note "environment $ENV_NAME: table $TABLE in ${REGIONS[*]}"
 
 # --------------------------------------------------------------------------------------------
-step 2 "building the handler (make build) and the ecs-audit and lambda-replay tools"
+step 2 "building the handler (make build) and the ecs-audit, lambda-replay and demo-events tools"
 # A bootstrap that another process (a test, a replay) is running cannot be overwritten
 # ("Text file busy"): wait a little and try again before giving up.
 for attempt in 1 2 3 4; do
@@ -67,12 +67,14 @@ for attempt in 1 2 3 4; do
   fail "make build failed; see $DEMO_DIR/build.log"
 done
 # The dev profile: the tests build the same binaries, and compiling it is twice as fast.
-cargo build --quiet -p ecs-audit --bin ecs-audit -p harness --bin lambda-replay 2>>"$DEMO_DIR/build.log" \
+cargo build --quiet -p ecs-audit --bin ecs-audit -p harness --bin lambda-replay --bin demo-events 2>>"$DEMO_DIR/build.log" \
   || { tail -30 "$DEMO_DIR/build.log" >&2; fail "cargo build failed; see $DEMO_DIR/build.log"; }
 BOOTSTRAP=target/lambda/ecs-state-logger/bootstrap
 AUDIT=$TARGET_DIR/debug/ecs-audit
 REPLAY=$TARGET_DIR/debug/lambda-replay
-for binary in "$BOOTSTRAP" "$AUDIT" "$REPLAY"; do [ -x "$binary" ] || fail "$binary was not built"; done
+# The day's events: a scenario of the harness's event generator (tests/harness/src/synthetic/demo_day.rs).
+DEMO_EVENTS=$TARGET_DIR/debug/demo-events
+for binary in "$BOOTSTRAP" "$AUDIT" "$REPLAY" "$DEMO_EVENTS"; do [ -x "$binary" ] || fail "$binary was not built"; done
 note "bootstrap $(wc -c <"$BOOTSTRAP" | tr -d ' ') bytes ($(cat target/lambda/ecs-state-logger/ARCH)); $AUDIT; $REPLAY"
 
 # --------------------------------------------------------------------------------------------
@@ -94,8 +96,8 @@ PY
 step 4 "generating a day of ECS events for ${#REGIONS[@]} regions"
 now=$(date +%s)
 anchor=""
-# A changed generator makes a different day: the kept one is reused only if it made it.
-generator=$(sha256sum scripts/demo-events.py | cut -d' ' -f1)
+# A changed scenario makes a different day: the kept one is reused only if it made it.
+generator=$("$DEMO_EVENTS" fingerprint)
 if [ -f "$EVENTS_DIR/anchor" ] && [ -f "$EVENTS_DIR/manifest.json" ] \
     && [ "$(cat "$EVENTS_DIR/generator" 2>/dev/null)" = "$generator" ]; then
   previous=$(cat "$EVENTS_DIR/anchor")
@@ -108,8 +110,10 @@ if [ -f "$EVENTS_DIR/anchor" ] && [ -f "$EVENTS_DIR/manifest.json" ] \
 fi
 if [ -z "$anchor" ]; then
   anchor=$now
-  "${local_aws[@]}" python3 scripts/demo-events.py purge --endpoint "$ENDPOINT" --table "$TABLE" "${REGIONS[@]}"
-  python3 scripts/demo-events.py generate --anchor "$anchor" --out "$EVENTS_DIR" "${REGIONS[@]}"
+  "$DEMO_EVENTS" purge --endpoint "$ENDPOINT" --table "$TABLE" "${REGIONS[@]}" \
+    || fail "removing the previous demo's items failed"
+  "$DEMO_EVENTS" generate --anchor "$anchor" --out "$EVENTS_DIR" "${REGIONS[@]}" \
+    || fail "generating the day's events failed"
   echo "$anchor" >"$EVENTS_DIR/anchor"
   echo "$generator" >"$EVENTS_DIR/generator"
 fi

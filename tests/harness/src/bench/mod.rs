@@ -1,12 +1,23 @@
-//! What `make bench` (the `bench` binary) is made of beyond its warm run: the two functions
-//! and how each is started, their tables, CPU accounting, and the cold path (TLS to the local
-//! API, a CPU quota of Lambda's share, fresh processes).
+//! What `make bench` (the `bench` binary, a thin `main` over [`driver::bench`]) is made of:
+//! its arguments ([`args`]), the two functions and how each is started (here), the events'
+//! expected items ([`expected`]), the warm run and its scan ([`warm`], [`run`], [`stats`]),
+//! their tables ([`tables`]), CPU accounting ([`cpu`]), the cold path ([`cold`]: TLS to the
+//! local API, a CPU quota of Lambda's share, fresh processes), prices ([`prices`]) and the
+//! report ([`report`]).
 
+pub mod args;
 pub mod cold;
 pub mod cpu;
 pub mod cpu_quota;
+pub mod driver;
+pub mod expected;
+pub mod prices;
+pub mod report;
+pub mod run;
+pub mod stats;
 pub mod tables;
 pub mod tls_api;
+pub mod warm;
 
 use std::path::Path;
 use std::time::Duration;

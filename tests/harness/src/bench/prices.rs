@@ -1,0 +1,49 @@
+//! Prices the report costs a million events at: Lambda and DynamoDB on demand, read on one
+//! date from AWS's price pages.
+
+/// The date the prices below were read, and where (US East (N. Virginia), the region most
+/// price lists quote first; on-demand, no free tier, no savings plan).
+pub const PRICES_AS_OF: &str = "2025-07-21";
+pub const LAMBDA_PRICE_PAGE: &str = "https://aws.amazon.com/lambda/pricing/";
+pub const DYNAMODB_PRICE_PAGE: &str = "https://aws.amazon.com/dynamodb/pricing/on-demand/";
+/// Lambda requests, both architectures: USD per million.
+pub const LAMBDA_USD_PER_MILLION_REQUESTS: f64 = 0.20;
+/// Lambda duration, first tier (first 6 billion GB-s a month on x86_64, 7.5 billion on arm64).
+pub const LAMBDA_X86_64_USD_PER_GB_SECOND: f64 = 0.000_016_666_7;
+pub const LAMBDA_ARM64_USD_PER_GB_SECOND: f64 = 0.000_013_333_4;
+/// DynamoDB on-demand write request units, Standard table class (the price since the
+/// 2024-11-01 cut): USD per million. Index writes are charged the same way.
+pub const DYNAMODB_USD_PER_MILLION_WRU: f64 = 0.625;
+/// Global tables, per extra region: each write is replicated as replicated write request
+/// units (on demand: the same price as a write since the 2024-11-01 cut), index writes in the
+/// replica as writes, and the item crosses regions as data transfer out (USD per GB).
+pub const DYNAMODB_USD_PER_MILLION_REPLICATED_WRU: f64 = 0.625;
+pub const INTER_REGION_TRANSFER_USD_PER_GB: f64 = 0.02;
+/// The memory both functions are costed at.
+pub const MEMORY_MB: u32 = 128;
+
+/// USD for one million events of one implementation on one architecture.
+pub struct Cost {
+    pub requests: f64,
+    pub duration: f64,
+    pub writes: f64,
+}
+
+impl Cost {
+    pub fn of(billed_ms: f64, units_per_event: f64, usd_per_gb_second: f64) -> Self {
+        let gb = f64::from(MEMORY_MB) / 1024.0;
+        Cost {
+            requests: LAMBDA_USD_PER_MILLION_REQUESTS,
+            duration: 1e6 * billed_ms / 1000.0 * gb * usd_per_gb_second,
+            writes: units_per_event * DYNAMODB_USD_PER_MILLION_WRU,
+        }
+    }
+
+    pub fn total(&self) -> f64 {
+        self.requests + self.duration + self.writes
+    }
+}
+
+pub fn usd(value: f64) -> String {
+    format!("${value:.4}")
+}
