@@ -17,6 +17,7 @@ locals {
   contract                 = jsondecode(file("${path.module}/contract.json"))
   failed_events_queue_name = replace(local.contract.queue_names.failed_events, "{name}", var.name)
   delivery_dlq_name        = replace(local.contract.queue_names.delivery_dlq, "{name}", var.name)
+  detail_types             = var.detail_types != null ? var.detail_types : local.contract.detail_types
 
   # Every alarm tells someone: the topic passed in, or the module's own.
   alarm_topic_arn = var.alarm_sns_topic_arn == null ? aws_sns_topic.this[0].arn : var.alarm_sns_topic_arn
@@ -199,13 +200,13 @@ resource "aws_iam_role_policy" "this" {
 
 resource "aws_cloudwatch_event_rule" "this" {
   name        = var.name
-  description = "ECS state changes for ecs-state-logger (${join(", ", var.detail_types)})"
+  description = "ECS state changes for ecs-state-logger (${join(", ", local.detail_types)})"
   # The default bus is where AWS services publish.
   event_bus_name = "default"
 
   event_pattern = jsonencode({
     source        = ["aws.ecs"]
-    "detail-type" = var.detail_types
+    "detail-type" = local.detail_types
   })
 
   tags = var.tags

@@ -133,23 +133,17 @@ variable "log_retention_days" {
 }
 
 variable "detail_types" {
-  description = "ECS detail-types the rule sends to the function (null means the default); the function records unknown ones too."
+  description = "ECS detail-types the rule sends to the function; null means the default, contract.json's detail_types (the ones the function models). The function records unknown ones too."
   type        = list(string)
-  nullable    = false
-  default = [
-    "ECS Task State Change",
-    "ECS Container Instance State Change",
-    "ECS Service Action",
-    "ECS Deployment State Change",
-  ]
+  default     = null
 
   validation {
-    condition     = length(var.detail_types) > 0
+    condition     = var.detail_types == null || length(coalesce(var.detail_types, ["-"])) > 0
     error_message = "detail_types must name at least one detail-type."
   }
 
   validation {
-    condition     = alltrue([for type in var.detail_types : trimspace(type) == type && length(type) > 0]) && length(distinct(var.detail_types)) == length(var.detail_types)
+    condition     = var.detail_types == null || (alltrue([for type in coalesce(var.detail_types, ["-"]) : trimspace(type) == type && length(type) > 0]) && length(distinct(coalesce(var.detail_types, ["-"]))) == length(coalesce(var.detail_types, ["-"])))
     error_message = "detail_types must be distinct, non-empty strings without leading or trailing spaces, e.g. \"ECS Task State Change\"."
   }
 }

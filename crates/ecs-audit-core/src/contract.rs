@@ -1,5 +1,6 @@
 //! What the regional logger module and the Rust code must agree on: the bounds of the
-//! function's `RETENTION_DAYS` and the names of the two failure queues.
+//! function's `RETENTION_DAYS`, the names of the two failure queues, and the detail-types the
+//! rule delivers by default (each one modelled in [`crate::event`]).
 //!
 //! The one home is `modules/regional-logger/contract.json`: the module validates
 //! `retention_days` and names its queues from it, the function checks `RETENTION_DAYS` and the
@@ -26,6 +27,8 @@ pub struct Contract {
     pub comment: String,
     pub retention_days: Bounds,
     pub queue_names: QueueNames,
+    /// What the rule delivers unless an environment names other detail-types.
+    pub detail_types: Vec<String>,
 }
 
 /// Inclusive bounds of a whole number.
@@ -94,6 +97,11 @@ pub fn retention_days() -> Result<RangeInclusive<u32>, Error> {
     Ok(contract()?.retention_days.range())
 }
 
+/// The detail-types the rule delivers by default.
+pub fn detail_types() -> Result<&'static [String], Error> {
+    Ok(&contract()?.detail_types)
+}
+
 impl Queue {
     /// The queue's name for an environment named `name`, as the module names it.
     pub fn name_for(self, name: &str) -> Result<String, Error> {
@@ -125,9 +133,27 @@ mod tests {
     }
 
     #[test]
+    fn every_detail_type_the_rule_delivers_is_modelled() {
+        let detail = serde_json::json!({});
+        for detail_type in detail_types().unwrap() {
+            let input = serde_json::json!({
+                "id": "1", "detail-type": detail_type, "source": "aws.ecs",
+                "time": "2026-11-30T00:00:00Z", "resources": [], "detail": detail,
+            });
+            let event = crate::event::parse(&input).unwrap();
+            assert_ne!(
+                event.detail,
+                crate::event::Detail::Other,
+                "{detail_type} is delivered by the rule (contract.json) but not modelled in event.rs"
+            );
+        }
+    }
+
+    #[test]
     fn a_malformed_contract_is_refused() {
         let extra = r#"{"retention_days": {"min": 1, "max": 2, "step": 1},
-            "queue_names": {"failed_events": "{name}-f", "delivery_dlq": "{name}-d"}}"#;
+            "queue_names": {"failed_events": "{name}-f", "delivery_dlq": "{name}-d"},
+            "detail_types": []}"#;
         assert!(serde_json::from_str::<Contract>(extra).is_err());
     }
 }
