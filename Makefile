@@ -163,6 +163,8 @@ lint-fmt: ## Formatting only: cargo fmt --check, terraform fmt -check
 .PHONY: lint-clippy
 lint-clippy: ## clippy -D warnings on every crate and target
 	cargo clippy --workspace --all-targets -- -D warnings
+	# the core as ecs-audit-env builds it: without its DynamoDB mapping
+	cargo clippy -p ecs-audit-core --no-default-features --lib --bins -- -D warnings
 
 .PHONY: lint-terraform
 lint-terraform: tf-config ## terraform validate of every environment (its generated wiring checked) and module

@@ -24,6 +24,7 @@
 //! `modules/audit-table/schema.json` (and a name constant in `schema.rs` for the code that
 //! queries it); the record needs its two key attributes.
 
+#[cfg(feature = "dynamodb")]
 pub mod attributes;
 pub mod capacity;
 pub mod conflict;
