@@ -1,15 +1,17 @@
-//! A minimal HTTP/1.1 client for local servers (moto's control API, the Runtime API in tests).
-//!
-//! One connection per request, no TLS, no redirects: enough for `http://127.0.0.1:PORT/...`.
+//! HTTP requests to local servers (moto's control API, the Runtime API in tests), with
+//! hyper's client: one connection per request, no TLS, no redirects, a timeout on the whole
+//! exchange; enough for `http://127.0.0.1:PORT/...`.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
-use hyper::header::{HOST, HeaderMap, HeaderName, HeaderValue};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
+use hyper::header::HeaderMap;
+use hyper::http::uri::{Scheme, Uri};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 
 use crate::error::{Error, Result};
 
@@ -35,15 +37,6 @@ impl Response {
     /// A header's value as text, if present and printable.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
-
-/// Splits `http://host:port/path?query` into (`host:port`, `/path?query`).
-pub fn split_url(url: &str) -> Option<(&str, &str)> {
-    let rest = url.strip_prefix("http://")?;
-    match rest.find('/') {
-        Some(i) => Some((&rest[..i], &rest[i..])),
-        None => Some((rest, "/")),
     }
 }
 
@@ -82,49 +75,34 @@ async fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Bytes) ->
         url: url.to_owned(),
         message,
     };
-    let (authority, path) = split_url(url)
-        .ok_or_else(|| fail("only http://host:port/path URLs are supported".into()))?;
-    let stream = TcpStream::connect(authority)
-        .await
-        .map_err(|e| fail(format!("connect: {e}")))?;
-    stream
-        .set_nodelay(true)
-        .map_err(|e| fail(format!("set TCP_NODELAY: {e}")))?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| fail(format!("handshake: {e}")))?;
-    let driver = tokio::spawn(async move {
-        // The connection ends when the response is read or the peer goes away; either way
-        // the request future below reports what happened.
-        let _ = connection.await;
-    });
-
-    let mut builder = Request::builder().method(method).uri(path);
-    let host = HeaderValue::from_str(authority).map_err(|e| fail(format!("host header: {e}")))?;
-    if let Some(h) = builder.headers_mut() {
-        h.insert(HOST, host);
-        for (name, value) in headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|e| fail(format!("header name {name}: {e}")))?;
-            let value =
-                HeaderValue::from_str(value).map_err(|e| fail(format!("header value: {e}")))?;
-            h.append(name, value);
-        }
+    let uri: Uri = url.parse().map_err(|e| fail(format!("URL: {e}")))?;
+    if uri.scheme() != Some(&Scheme::HTTP) {
+        return Err(fail("only http:// URLs are supported".into()));
     }
-    let request = builder
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    // No idle connections kept: each request opens its own, so a server that was restarted
+    // or stopped in between is seen as it is now.
+    let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(0)
+        .build(connector);
+    let mut request = Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request
         .body(Full::new(body))
         .map_err(|e| fail(format!("build request: {e}")))?;
-    let response = sender
-        .send_request(request)
+    let response = client
+        .request(request)
         .await
-        .map_err(|e| fail(format!("send: {e}")))?;
+        .map_err(|e| fail(format!("send: {}", error_chain(&e))))?;
     let (parts, incoming) = response.into_parts();
     let body = incoming
         .collect()
         .await
         .map_err(|e| fail(format!("read body: {e}")))?
         .to_bytes();
-    driver.abort();
     Ok(Response {
         status: parts.status.as_u16(),
         headers: parts.headers,
@@ -132,20 +110,33 @@ async fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Bytes) ->
     })
 }
 
+/// An error with its causes (the client's own says only "client error (Connect)").
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
-    use super::split_url;
+    use super::*;
 
-    #[test]
-    fn splits_urls() {
-        assert_eq!(
-            split_url("http://127.0.0.1:5000/moto-api/reset"),
-            Some(("127.0.0.1:5000", "/moto-api/reset"))
-        );
-        assert_eq!(
-            split_url("http://127.0.0.1:5000"),
-            Some(("127.0.0.1:5000", "/"))
-        );
-        assert_eq!(split_url("https://example.com/"), None);
+    #[tokio::test]
+    async fn refuses_what_it_does_not_speak() {
+        for (url, why) in [
+            ("https://127.0.0.1:1/", "only http:// URLs"),
+            ("not a url", "URL"),
+        ] {
+            let error = get(url, Duration::from_secs(1)).await.unwrap_err();
+            assert!(
+                matches!(&error, Error::Http { message, .. } if message.contains(why)),
+                "{url}: {error}"
+            );
+        }
     }
 }
