@@ -13,7 +13,11 @@
 //! - [`events`]: loading event files for replays;
 //! - [`fault_proxy`]: a bounded loopback proxy that injects DynamoDB faults on a schedule;
 //! - [`no_loss`]: the soak and redelivery checks, run against any function program;
-//! - [`synthetic`]: a deterministic, seeded stream of ECS events for benchmarks;
+//! - [`synthetic`]: the project's one event generator: a deterministic, seeded stream of ECS
+//!   events for benchmarks, the busy day at scale, and `make demo`'s day (the `demo-events`
+//!   binary);
+//! - [`bench`]: `make bench`'s modules (the `bench` binary is only its `main`);
+//! - [`http`]: requests to local servers (moto's control API, the Runtime API);
 //! - [`testkit`]: what the black-box tests share (the built package, a targeted apply of
 //!   `environments/local`, clients for moto, the built `bootstrap` under a Runtime API).
 
