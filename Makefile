@@ -209,6 +209,13 @@ BLACKBOX_TESTS := --test bad_input --test ecs_audit_env --test environment_alarm
   --test environment_plans --test fault_proxy --test function --test iam_policy \
   --test lambda_replay --test local_environment --test mutants --test soak --test tls \
   --test queries --test readme_recipes --test redrive --test report --test report_scale
+# The black-box layer runs as two concurrent `cargo test` runs over one build: its tests mostly
+# wait on the local API and Terraform, so one run leaves a core idle. This half is the first
+# run (about half the time), the rest of BLACKBOX_TESTS the second.
+BLACKBOX_FIRST_HALF := local_environment environment_plans fault_proxy mutants report
+blackbox_names = $(filter-out --test,$(BLACKBOX_TESTS))
+blackbox_first = $(patsubst %,--test %,$(filter $(BLACKBOX_FIRST_HALF),$(blackbox_names)))
+blackbox_second = $(patsubst %,--test %,$(filter-out $(BLACKBOX_FIRST_HALF),$(blackbox_names)))
 # Every layer selects from the whole workspace: the same feature resolution in each, so one
 # build of the test binaries serves all three.
 TEST_ARGS := --no-fail-fast -- --test-threads=2
@@ -242,8 +249,25 @@ test-adapter: moto tf-config ## Adapter layer: the DynamoDB adapter with the rea
 # LAMBDA_ARCH tells the harness which package it tests and how to start it (tests/harness/src/arch.rs).
 .PHONY: test-blackbox
 test-blackbox: tf-config ## Black-box layer: the shipped bootstrap over the Runtime API, Terraform applied to moto, the built CLI
-	@$(MAKE) --no-print-directory $(if $(filter $(HOST_ARCH),$(ARCH)),,arch-tools) build moto ARCH=$(ARCH)
-	LAMBDA_ARCH=$(ARCH) $(if $(filter $(HOST_ARCH),$(ARCH)),cargo test --workspace $(BLACKBOX_TESTS),SOAK_DELIVERIES=$(EMULATED_SOAK_DELIVERIES) cargo test $(EMULATED_TESTS)) $(TEST_ARGS)
+	@$(MAKE) --no-print-directory test-blackbox-$(if $(filter $(HOST_ARCH),$(ARCH)),native,emulated) ARCH=$(ARCH)
+
+# The host's architecture: every black-box test, in two concurrent runs over one build.
+.PHONY: test-blackbox-native
+test-blackbox-native: tf-config
+	@$(MAKE) --no-print-directory build moto ARCH=$(ARCH)
+	cargo test --workspace $(BLACKBOX_TESTS) --no-run
+	@mkdir -p build; status=0; \
+	echo "the black-box tests run as two concurrent runs (logs: build/test-blackbox-{1,2}.log)"; \
+	LAMBDA_ARCH=$(ARCH) cargo test --workspace $(blackbox_first) $(TEST_ARGS) >build/test-blackbox-1.log 2>&1 & first=$$!; \
+	LAMBDA_ARCH=$(ARCH) cargo test --workspace $(blackbox_second) $(TEST_ARGS) >build/test-blackbox-2.log 2>&1 & second=$$!; \
+	wait $$first || status=1; wait $$second || status=1; \
+	cat build/test-blackbox-1.log build/test-blackbox-2.log; exit $$status
+
+# Another architecture: the bootstrap's tests (EMULATED_TESTS) under QEMU's emulator.
+.PHONY: test-blackbox-emulated
+test-blackbox-emulated: tf-config
+	@$(MAKE) --no-print-directory arch-tools build moto ARCH=$(ARCH)
+	LAMBDA_ARCH=$(ARCH) SOAK_DELIVERIES=$(EMULATED_SOAK_DELIVERIES) cargo test $(EMULATED_TESTS) $(TEST_ARGS)
 
 .PHONY: arch-tools
 arch-tools: ## Install what ARCH needs here: its Rust target, and QEMU with its C library when it is not the host's
