@@ -161,9 +161,9 @@ lint-fmt: ## Formatting only: cargo fmt --check, terraform fmt -check
 	terraform fmt -check -recursive modules environments tests
 
 .PHONY: lint-clippy
+# The second run checks the core as ecs-audit-env builds it: without its DynamoDB mapping.
 lint-clippy: ## clippy -D warnings on every crate and target
 	cargo clippy --workspace --all-targets -- -D warnings
-	# the core as ecs-audit-env builds it: without its DynamoDB mapping
 	cargo clippy -p ecs-audit-core --no-default-features --lib --bins -- -D warnings
 
 .PHONY: lint-terraform
