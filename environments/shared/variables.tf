@@ -94,7 +94,7 @@ variable "max_write_request_units" {
 }
 
 variable "detail_types" {
-  description = "ECS detail-types the rules deliver; null keeps the module's default (the four documented types)."
+  description = "ECS detail-types the rules deliver; null keeps the module's default (the documented types the function models)."
   type        = list(string)
   default     = null
 }

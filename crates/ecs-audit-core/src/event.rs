@@ -26,6 +26,16 @@ pub const TASK_STATE_CHANGE: &str = "ECS Task State Change";
 pub const CONTAINER_INSTANCE_STATE_CHANGE: &str = "ECS Container Instance State Change";
 pub const SERVICE_ACTION: &str = "ECS Service Action";
 pub const DEPLOYMENT_STATE_CHANGE: &str = "ECS Deployment State Change";
+pub const HOOK_STATE_CHANGE: &str = "ECS Hook State Change";
+pub const DAEMON_SERVICE_ACTION: &str = "ECS Daemon Service Action";
+pub const DAEMON_DEPLOYMENT_STATE_CHANGE: &str = "ECS Daemon Deployment State Change";
+pub const CONTAINER_INSTANCE_HEALTH_CHANGE: &str = "ECS Container Instance Health Change";
+
+mod recent;
+pub use recent::{
+    ContainerInstanceHealthDetail, DaemonActionDetail, DaemonDeploymentDetail, HealthCheck,
+    HookDetail,
+};
 
 /// The EventBridge envelope common to every event.
 #[skip_serializing_none]
@@ -76,8 +86,47 @@ pub struct TaskDetail {
     pub updated_at: Option<DateTime<Utc>>,
     #[serde(default)]
     /// An element that is not a container is set aside as drift and left as `None`.
-    #[serde(deserialize_with = "containers")]
+    #[serde(deserialize_with = "objects")]
     pub containers: Option<Vec<Option<Container>>>,
+    /// Network interfaces, Service Connect and EBS volumes; an EBS volume that cannot attach
+    /// shows here as `FAILED`, with its reason among the details.
+    #[serde(default)]
+    #[serde(deserialize_with = "objects")]
+    pub attachments: Option<Vec<Option<Attachment>>>,
+}
+
+/// A task attachment (API `Attachment`): `type` `ElasticNetworkInterface`,
+/// `AmazonElasticBlockStorage`, ...; `status` PRECREATED ... ATTACHED ... FAILED.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    pub id: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    #[serde(default)]
+    #[serde(deserialize_with = "objects")]
+    pub details: Option<Vec<Option<KeyValue>>>,
+}
+
+impl Attachment {
+    /// The value of the detail named `name` (EBS: `statusReason`, `volumeName`, `volumeId`).
+    pub fn detail(&self, name: &str) -> Option<&str> {
+        self.details
+            .iter()
+            .flatten()
+            .flatten()
+            .find(|pair| pair.name.as_deref() == Some(name))
+            .and_then(|pair| pair.value.as_deref())
+    }
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyValue {
+    pub name: Option<String>,
+    pub value: Option<String>,
 }
 
 #[skip_serializing_none]
@@ -86,6 +135,8 @@ pub struct TaskDetail {
 pub struct Container {
     pub name: Option<String>,
     pub image: Option<String>,
+    /// The resolved digest (ECR images, and others once pulled).
+    pub image_digest: Option<String>,
     pub last_status: Option<String>,
     /// Absent while running and when the container never started.
     pub exit_code: Option<i64>,
@@ -168,14 +219,14 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOnly<T> {
     }
 }
 
-fn containers<'de, D: serde::Deserializer<'de>>(
+/// A list whose elements must be objects: an element of another kind is drift, left `None`.
+pub(crate) fn objects<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
-) -> Result<Option<Vec<Option<Container>>>, D::Error> {
-    let containers: Option<Vec<Option<ObjectOnly<Container>>>> =
-        Deserialize::deserialize(deserializer)?;
-    Ok(containers.map(|list| {
+) -> Result<Option<Vec<Option<T>>>, D::Error> {
+    let list: Option<Vec<Option<ObjectOnly<T>>>> = Deserialize::deserialize(deserializer)?;
+    Ok(list.map(|list| {
         list.into_iter()
-            .map(|container| container.map(|ObjectOnly(container)| container))
+            .map(|element| element.map(|ObjectOnly(element)| element))
             .collect()
     }))
 }
@@ -193,6 +244,10 @@ pub enum Detail {
     ContainerInstance(ContainerInstanceDetail),
     ServiceAction(ServiceActionDetail),
     Deployment(DeploymentDetail),
+    Hook(HookDetail),
+    DaemonAction(DaemonActionDetail),
+    DaemonDeployment(DaemonDeploymentDetail),
+    ContainerInstanceHealth(ContainerInstanceHealthDetail),
     /// A detail-type this version does not model. Recorded generically, never dropped.
     Other,
 }
@@ -281,6 +336,23 @@ pub fn parse(input: &Value) -> Result<EcsEvent<'_>, Error> {
             let (deployment, drifted) =
                 deserialize_lenient("detail", raw_detail).map_err(reject)?;
             (Detail::Deployment(deployment), drifted)
+        }
+        HOOK_STATE_CHANGE => {
+            let (hook, drifted) = deserialize_lenient("detail", raw_detail).map_err(reject)?;
+            (Detail::Hook(hook), drifted)
+        }
+        DAEMON_SERVICE_ACTION => {
+            let (action, drifted) = deserialize_lenient("detail", raw_detail).map_err(reject)?;
+            (Detail::DaemonAction(action), drifted)
+        }
+        DAEMON_DEPLOYMENT_STATE_CHANGE => {
+            let (deployment, drifted) =
+                deserialize_lenient("detail", raw_detail).map_err(reject)?;
+            (Detail::DaemonDeployment(deployment), drifted)
+        }
+        CONTAINER_INSTANCE_HEALTH_CHANGE => {
+            let (health, drifted) = deserialize_lenient("detail", raw_detail).map_err(reject)?;
+            (Detail::ContainerInstanceHealth(health), drifted)
         }
         "" => return Err(reject("`detail-type` is empty".into())),
         _ => (Detail::Other, Vec::new()),

@@ -2,6 +2,7 @@
 //! HTML report and any other reader take them from. The rules that make an event a failure
 //! are in [`crate::failure`]; to explain a new failure code, add its arm to [`explain`].
 
+use crate::failure::{self, FailureKind};
 use crate::record::AuditRecord;
 
 /// The stop (or scheduler) reason and each container's own, once each: a container's reason
@@ -29,6 +30,13 @@ pub fn reason(record: &AuditRecord) -> String {
         let name = container.name.as_deref().unwrap_or("container");
         parts.push(format!("{name}: {text}"));
     }
+    for attachment in record.failed_attachments.iter().flatten() {
+        let Some(text) = attachment.reason.as_deref().filter(|r| !r.is_empty()) else {
+            continue;
+        };
+        let kind = attachment.kind.as_deref().unwrap_or("attachment");
+        parts.push(format!("{kind}: {text}"));
+    }
     parts
         .join("; ")
         .chars()
@@ -36,48 +44,102 @@ pub fn reason(record: &AuditRecord) -> String {
         .collect()
 }
 
-/// The first container that exited non-zero (the essential one that stopped the task, as a
-/// rule), preferring one that says why.
-fn failed_container(record: &AuditRecord) -> Option<(String, i64, Option<&str>)> {
-    let containers: Vec<_> = record
-        .containers
-        .iter()
-        .flatten()
-        .filter(|c| c.exit_code.is_some_and(|code| code != 0))
-        .collect();
-    let chosen = containers
-        .iter()
-        .find(|c| c.reason.is_some())
-        .or(containers.first())?;
-    Some((
-        chosen.name.clone().unwrap_or_else(|| "a container".into()),
-        chosen.exit_code.unwrap_or_default(),
-        chosen.reason.as_deref(),
-    ))
-}
-
 fn mentions(record: &AuditRecord, needle: &str) -> bool {
     let needle = needle.to_ascii_lowercase();
-    [
-        &record.stopped_reason,
-        &record.reason,
-        &record.status_reason,
-    ]
-    .into_iter()
-    .flatten()
-    .map(String::as_str)
-    .chain(
-        record
-            .containers
-            .iter()
-            .flatten()
-            .filter_map(|c| c.reason.as_deref()),
-    )
-    .any(|text| text.to_ascii_lowercase().contains(&needle))
+    failure::reasons(record).any(|text| text.to_ascii_lowercase().contains(&needle))
+}
+
+/// One sentence on what a failure kind means, whatever the event: the `why` answer's
+/// headline when nothing more precise is known, and the kinds table of `docs/failure-rule.md`.
+pub fn kind_sentence(kind: FailureKind) -> &'static str {
+    match kind {
+        FailureKind::OutOfMemory => {
+            "A container used more memory than its limit and was killed (SIGKILL, exit 137)."
+        }
+        FailureKind::ExitCode => {
+            "A container of the task exited with a non-zero code on its own; the code says how."
+        }
+        FailureKind::ImagePull => {
+            "The container image could not be pulled (a wrong tag, a deleted image, or no route or permission to the registry)."
+        }
+        FailureKind::Secrets => {
+            "The secrets or registry credentials the task needs (Secrets Manager, SSM Parameter Store) could not be read: check the execution role and the network route to them."
+        }
+        FailureKind::StartFailure => {
+            "ECS could not start the task (network interface, log configuration or another resource); the reason names it."
+        }
+        FailureKind::HealthCheck => {
+            "A health check (the load balancer's or the container's own) kept failing, so the task was replaced."
+        }
+        FailureKind::Spot => {
+            "Spot capacity was reclaimed by AWS (two minutes' warning); not a fault of the task."
+        }
+        FailureKind::HostTermination => {
+            "The host the task ran on was being retired or terminated, so ECS stopped the task."
+        }
+        FailureKind::InfrastructureHealth => {
+            "ECS stopped the task because the infrastructure under it (its instance or host) was unhealthy."
+        }
+        FailureKind::EbsAttach => {
+            "An EBS volume of the task could not be created or attached, so the task could not run."
+        }
+        FailureKind::Placement => {
+            "The scheduler found no capacity to place the task on (CPU, memory, instances or Fargate capacity)."
+        }
+        FailureKind::Configuration => {
+            "The service's task configuration is invalid (for example a role that cannot be assumed)."
+        }
+        FailureKind::StartImpaired => {
+            "The service or daemon keeps failing to start tasks and now waits longer between attempts."
+        }
+        FailureKind::DeploymentFailed => {
+            "The deployment failed (its tasks failed, or an alarm fired) and rolls back if rollback is on."
+        }
+        FailureKind::HookFailed => {
+            "A deployment lifecycle hook failed or timed out, so the deployment did not go on as planned."
+        }
+        FailureKind::SchedulerError => "The ECS scheduler reported an error; the reason says what.",
+    }
+}
+
+/// The sentence for a task whose container decided the failure: which container, its exit
+/// code and what the code means.
+fn container_sentence(record: &AuditRecord) -> String {
+    let Some(container) = failure::culprit(record) else {
+        return "An essential container stopped, so ECS stopped the whole task.".into();
+    };
+    let name = container.name.as_deref().unwrap_or("a container");
+    let code = container.exit_code.unwrap_or_default();
+    if failure::out_of_memory(record, container) {
+        return format!(
+            "Out of memory: essential container {name} was killed with SIGKILL (exit {code}) because it went over its memory limit; raise the memory or fix the leak."
+        );
+    }
+    match code {
+        1 => format!(
+            "Essential container {name} exited with code 1 (an application error: see its logs), so ECS stopped the whole task."
+        ),
+        137 => format!(
+            "Essential container {name} was killed with SIGKILL (exit 137) without an out-of-memory reason (killed from outside, or memory pressure the agent did not report), so ECS stopped the whole task."
+        ),
+        139 => format!(
+            "Essential container {name} crashed with a segmentation fault (exit 139), so ECS stopped the whole task."
+        ),
+        143 => format!(
+            "Essential container {name} was stopped with SIGTERM (exit 143) and the task stopped with it."
+        ),
+        code => format!(
+            "Essential container {name} exited with code {code} ({}), so ECS stopped the whole task.",
+            failure::exit_code_meaning(code)
+        ),
+    }
 }
 
 /// One plain-English sentence on what a failure (a stop code or a scheduler event) means.
 pub fn explain(record: &AuditRecord) -> String {
+    if let Some(sentence) = attachment_sentence(record) {
+        return sentence;
+    }
     let code = record
         .failure
         .as_deref()
@@ -88,27 +150,16 @@ pub fn explain(record: &AuditRecord) -> String {
         "TaskFailedToStart" if mentions(record, "CannotPullContainerError") => {
             "The task never started: its container image could not be pulled (a wrong tag, a deleted image, or no network route or permission to the registry).".into()
         }
+        "TaskFailedToStart" if failure::kind(record) == Some(FailureKind::Secrets) => {
+            "The task never started: its secrets or registry credentials could not be read (Secrets Manager or SSM Parameter Store): check the execution role's permissions and the network route to those services.".into()
+        }
         "TaskFailedToStart" if mentions(record, "ResourceInitializationError") => {
             "The task never started: ECS could not prepare it (secrets, log configuration or network interface); the reason names the resource.".into()
         }
         "TaskFailedToStart" => {
             "The task never reached RUNNING: ECS could not start it; the reason says why.".into()
         }
-        "EssentialContainerExited" => match failed_container(record) {
-            Some((name, 137, _)) => format!(
-                "Out of memory: essential container {name} was killed with SIGKILL (exit 137), as a rule because it went over its memory limit; raise the memory or fix the leak."
-            ),
-            Some((name, 139, _)) => format!(
-                "Essential container {name} crashed with a segmentation fault (exit 139), so ECS stopped the whole task."
-            ),
-            Some((name, 143, _)) => format!(
-                "Essential container {name} was stopped with SIGTERM (exit 143) and the task stopped with it."
-            ),
-            Some((name, code, _)) => format!(
-                "Essential container {name} exited with code {code} (an application error: see its logs), so ECS stopped the whole task."
-            ),
-            None => "An essential container stopped, so ECS stopped the whole task.".into(),
-        },
+        "EssentialContainerExited" => container_sentence(record),
         "SpotInterruption" => {
             "Spot capacity was reclaimed by AWS (two minutes' warning); not a fault of the task, the service starts a replacement.".into()
         }
@@ -122,7 +173,20 @@ pub fn explain(record: &AuditRecord) -> String {
             "The container's own health check kept failing, so the service replaced the task: check the health check command and its start period.".into()
         }
         "InfrastructureHealth" => {
-            "ECS stopped the task because the infrastructure under it was unhealthy.".into()
+            "ECS stopped the task because the infrastructure under it was unhealthy (an impaired instance or host, which ECS replaces); the service starts a replacement elsewhere.".into()
+        }
+        "DAEMON_TASK_START_IMPAIRED" => daemon_sentence(record),
+        "DAEMON_DEPLOYMENT_ROLLBACK_IN_PROGRESS" => {
+            "The daemon's deployment failed (its tasks failed, or the circuit breaker or an alarm fired) and ECS is rolling it back.".into()
+        }
+        "DAEMON_DEPLOYMENT_ROLLBACK_FAILED" => {
+            "The daemon's deployment failed and so did its rollback: the daemon may run mixed revisions until someone fixes it.".into()
+        }
+        "HOOK_FAILED" => {
+            "A deployment lifecycle hook failed (for a pause hook: someone chose ROLLBACK), so ECS rolls the deployment back.".into()
+        }
+        "HOOK_TIMED_OUT" => {
+            "A deployment lifecycle hook timed out without an answer; ECS applied the hook's timeout action (roll back, by default).".into()
         }
         "SERVICE_TASK_PLACEMENT_FAILURE" if mentions(record, "RESOURCE:FARGATE") => {
             "No Fargate capacity was available for the task (capacity provider or Availability Zones exhausted); ECS keeps retrying.".into()
@@ -149,9 +213,46 @@ pub fn explain(record: &AuditRecord) -> String {
         "ServiceSchedulerInitiated" => {
             "The service scheduler stopped the task: a scale-in, a deployment replacing it, or a failed health check.".into()
         }
+        _ if record.task_id().is_some() && record.failure.is_some() => container_sentence(record),
         _ if record.event_type.as_deref() == Some("ERROR") => {
             "The ECS scheduler reported an error for the service; the reason says what.".into()
         }
         _ => "ECS recorded this as a failure; the reason says what happened.".into(),
+    }
+}
+
+/// A failed attachment explains the run whatever the stop code: say which and why.
+fn attachment_sentence(record: &AuditRecord) -> Option<String> {
+    let attachment = record.failed_attachments.as_ref()?.first()?;
+    let what = match attachment.kind.as_deref() {
+        Some("AmazonElasticBlockStorage") | None => "its EBS volume".to_string(),
+        Some(other) => format!("its {other} attachment"),
+    };
+    let why = attachment
+        .reason
+        .as_deref()
+        .map(|reason| format!(": {reason}"))
+        .unwrap_or_default();
+    Some(format!(
+        "The task could not run: {what} could not be created or attached{why}. Check the volume configuration, the infrastructure role's permissions and the Availability Zone."
+    ))
+}
+
+/// A Managed Daemon's task that could not start: created and failed, or never created.
+fn daemon_sentence(record: &AuditRecord) -> String {
+    let detail = match failure::kind(record) {
+        Some(FailureKind::ImagePull) => " (its image could not be pulled)",
+        Some(FailureKind::Placement) => " (the instance lacks the CPU, memory or ports it needs)",
+        Some(FailureKind::Secrets) => " (its secrets could not be read)",
+        _ => "",
+    };
+    match record.failure_type.as_deref() {
+        Some("TASK_CREATION_FAILED") => format!(
+            "ECS could not even create the daemon's task on the container instance{detail}; the instance runs without its daemon until this is fixed."
+        ),
+        Some("TASK_FAILED_TO_RUN") => format!(
+            "The daemon's task was created but never reached RUNNING{detail}; the instance runs without its daemon until this is fixed."
+        ),
+        _ => format!("ECS is unable to start the daemon's tasks{detail}."),
     }
 }

@@ -47,4 +47,4 @@ mod testing;
 
 pub use error::Error;
 pub use item::Item;
-pub use record::{AuditRecord, ContainerRecord};
+pub use record::{AttachmentRecord, AuditRecord, ContainerRecord};

@@ -27,7 +27,9 @@ use crate::limits::{
     Cuts, MAX_CAPACITY_PROVIDERS, MAX_CONTAINERS, MAX_DETAIL_JSON_BYTES, MAX_DRIFT_VALUE_BYTES,
     MAX_KEY_BYTES, MAX_NAME_BYTES, MAX_TEXT_BYTES, key_value,
 };
-use crate::record::{AuditRecord, ContainerRecord};
+use crate::record::{AttachmentRecord, AuditRecord, ContainerRecord};
+
+mod recent;
 use crate::text::{canonical_json, cut, format_time, json_size, last_segment};
 
 const SECONDS_PER_DAY: i64 = 86_400;
@@ -61,6 +63,25 @@ pub fn build(event: &EcsEvent<'_>, retention_days: u32) -> Result<AuditRecord, E
         Detail::Deployment(deployment) => {
             fill_deployment(&mut record, &mut cuts, event, deployment).map_err(reject)?;
             deployment.updated_at
+        }
+        Detail::Hook(hook) => {
+            recent::fill_hook(&mut record, &mut cuts, event, hook).map_err(reject)?;
+            hook.updated_at
+        }
+        Detail::DaemonAction(action) => {
+            recent::fill_daemon_action(&mut record, &mut cuts, event, action).map_err(reject)?;
+            action.created_at
+        }
+        Detail::DaemonDeployment(deployment) => {
+            recent::fill_daemon_deployment(&mut record, &mut cuts, event, deployment)
+                .map_err(reject)?;
+            deployment.updated_at
+        }
+        Detail::ContainerInstanceHealth(health) => {
+            recent::fill_instance_health(&mut record, &mut cuts, event, health).map_err(reject)?;
+            // As when this type was recorded generically (the envelope's time: the detail
+            // has no event time), so an event stored before it was modelled keeps its key.
+            detail_time(event.raw_detail)
         }
         Detail::Other => {
             fill_other(&mut record, &mut cuts, event).map_err(reject)?;
@@ -229,6 +250,11 @@ fn fill_task(
                     &container.image,
                     MAX_NAME_BYTES,
                 ),
+                image_digest: cuts.text(
+                    &format!("containers[{index}].imageDigest"),
+                    &container.image_digest,
+                    MAX_NAME_BYTES,
+                ),
                 last_status: cuts.text(
                     &format!("containers[{index}].lastStatus"),
                     &container.last_status,
@@ -256,7 +282,28 @@ fn fill_task(
         }
         record.containers = Some(kept);
     }
+    record.failed_attachments = failed_attachments(cuts, task);
     Ok(())
+}
+
+/// The task's attachments ECS reports `FAILED`, with the reason EBS puts among the details.
+fn failed_attachments(cuts: &mut Cuts, task: &TaskDetail) -> Option<Vec<AttachmentRecord>> {
+    let failed: Vec<AttachmentRecord> = task
+        .attachments
+        .iter()
+        .flatten()
+        .flatten()
+        .filter(|attachment| attachment.status.as_deref() == Some("FAILED"))
+        .take(MAX_CONTAINERS)
+        .map(|attachment| AttachmentRecord {
+            kind: cuts.text("failedAttachments", &attachment.kind, MAX_NAME_BYTES),
+            status: attachment.status.clone(),
+            reason: attachment
+                .detail("statusReason")
+                .map(|reason| cuts.cut("failedAttachments", reason, MAX_TEXT_BYTES)),
+        })
+        .collect();
+    (!failed.is_empty()).then_some(failed)
 }
 
 fn fill_container_instance(

@@ -77,7 +77,27 @@ pub struct AuditRecord {
     pub event_name: Option<String>,
     pub reason: Option<String>,
     pub deployment_id: Option<String>,
+    /// The service deployment a lifecycle hook belongs to, or a daemon deployment.
+    pub deployment_arn: Option<String>,
     pub capacity_providers: Option<Vec<String>>,
+    /// Attachments ECS reports `FAILED` (an EBS volume that could not be created or attached).
+    pub failed_attachments: Option<Vec<AttachmentRecord>>,
+    pub hook_id: Option<String>,
+    /// `PAUSE` or `AWS_LAMBDA`.
+    pub hook_type: Option<String>,
+    pub lifecycle_stage: Option<String>,
+    /// When a pause hook times out (not named `expiresAt`: that is the item's TTL).
+    pub hook_expires_at: Option<String>,
+    /// A Managed Daemon's name (ECS Managed Instances), on daemon events.
+    pub daemon: Option<String>,
+    /// `TASK_FAILED_TO_RUN` (a task was created) or `TASK_CREATION_FAILED` (none was).
+    pub failure_type: Option<String>,
+    /// The task a daemon event is about, when there is one; never part of a key.
+    pub task_arn: Option<String>,
+    /// A container instance's overall health (`OK`, `IMPAIRED`, `INSUFFICIENT_DATA`, ...).
+    pub health_status: Option<String>,
+    /// `TYPE=STATUS` of each health check behind it, e.g. `DAEMON=IMPAIRED`.
+    pub health_checks: Option<Vec<String>>,
     /// ECS's own code for what went wrong (a stop code or an event name); only on failures.
     pub failure: Option<String>,
     /// Equal to `eventTime` on failures, absent otherwise: the `cluster-failures` index key.
@@ -104,8 +124,21 @@ pub struct AuditRecord {
 pub struct ContainerRecord {
     pub name: Option<String>,
     pub image: Option<String>,
+    pub image_digest: Option<String>,
     pub last_status: Option<String>,
     pub exit_code: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// A task attachment ECS reports `FAILED`.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentRecord {
+    /// `AmazonElasticBlockStorage`, `ElasticNetworkInterface`, ...
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub status: Option<String>,
     pub reason: Option<String>,
 }
 

@@ -140,7 +140,7 @@ fn keys_of_version_less_events_are_pinned() {
             PINNED_PLACEMENT_FAILURE,
         ),
         ("deployment-04-failed.json", PINNED_DEPLOYMENT_FAILED),
-        ("other-container-instance-health-change.json", PINNED_OTHER),
+        ("instance-health-01-runtime-impaired.json", PINNED_OTHER),
     ] {
         let text = std::fs::read_to_string(events.join(file)).unwrap();
         let event: Value = serde_json::from_str(&text).unwrap();

@@ -1,4 +1,4 @@
-//! The drift corpus: every modelled field of the four detail-types, nested container fields
+//! The drift corpus: every modelled field of every modelled detail-type, nested container fields
 //! included, given a value of another type, one at a time, in every fixture of
 //! `tests/fixtures/events`. The fields are not listed here: they are what the typed model of
 //! each fixture serializes back to, walked node by node, so a field added to the model is in
@@ -53,6 +53,10 @@ fn modelled(input: &Value) -> Option<Value> {
         Detail::ContainerInstance(instance) => serde_json::to_value(instance).unwrap(),
         Detail::ServiceAction(action) => serde_json::to_value(action).unwrap(),
         Detail::Deployment(deployment) => serde_json::to_value(deployment).unwrap(),
+        Detail::Hook(hook) => serde_json::to_value(hook).unwrap(),
+        Detail::DaemonAction(action) => serde_json::to_value(action).unwrap(),
+        Detail::DaemonDeployment(deployment) => serde_json::to_value(deployment).unwrap(),
+        Detail::ContainerInstanceHealth(health) => serde_json::to_value(health).unwrap(),
         Detail::Other => return None,
     })
 }
@@ -201,6 +205,22 @@ fn every_modelled_field_of_another_type_is_kept_raw_and_never_an_error() {
         ("ECS Service Action", "detail.createdAt"),
         ("ECS Deployment State Change", "detail.deploymentId"),
         ("ECS Deployment State Change", "detail.reason"),
+        (
+            "ECS Task State Change",
+            "detail.attachments[].details[].value",
+        ),
+        ("ECS Hook State Change", "detail.hookId"),
+        ("ECS Hook State Change", "detail.serviceArn"),
+        ("ECS Daemon Service Action", "detail.failureType"),
+        ("ECS Daemon Service Action", "detail.daemonArn"),
+        (
+            "ECS Daemon Deployment State Change",
+            "detail.daemonDeploymentArn",
+        ),
+        (
+            "ECS Container Instance Health Change",
+            "detail.healthChecks[].status",
+        ),
     ] {
         assert!(
             covered.contains(&(detail_type.to_string(), field.to_string())),
@@ -208,6 +228,7 @@ fn every_modelled_field_of_another_type_is_kept_raw_and_never_an_error() {
         );
     }
     let per_type: BTreeSet<&str> = covered.iter().map(|(t, _)| t.as_str()).collect();
-    assert_eq!(per_type.len(), 4, "{per_type:?}");
+    let modelled_types = ecs_audit_core::contract::detail_types().unwrap();
+    assert_eq!(per_type.len(), modelled_types.len(), "{per_type:?}");
     assert!(cases >= 300, "only {cases} cases");
 }

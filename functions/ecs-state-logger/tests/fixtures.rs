@@ -25,8 +25,7 @@ use serde_json::{Value, json};
 
 const RETENTION_DAYS: u32 = 14;
 
-/// Stop codes AWS documents for `stopCode` (ECS-EVENTS.md §1.5); `InfrastructureHealth` is
-/// the newest and has no published example event, so no fixture carries it.
+/// Stop codes AWS documents for `stopCode` (ECS-EVENTS.md §1.5); each has a fixture.
 const DOCUMENTED_STOP_CODES: &[&str] = &[
     "TaskFailedToStart",
     "EssentialContainerExited",
@@ -300,10 +299,7 @@ fn every_documented_stop_code_is_handled() {
         .filter_map(|(_, input)| str_at(input, "/detail/stopCode").map(String::from))
         .collect();
     for code in DOCUMENTED_STOP_CODES {
-        assert!(
-            in_fixtures.contains(*code) || *code == "InfrastructureHealth",
-            "no fixture stops with {code}"
-        );
+        assert!(in_fixtures.contains(*code), "no fixture stops with {code}");
     }
     let (_, template) = events
         .iter()
