@@ -256,3 +256,139 @@ fn daemon_sentence(record: &AuditRecord) -> String {
         _ => format!("ECS is unable to start the daemon's tasks{detail}."),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::testing::{envelope, record_of};
+
+    fn task(stop_code: &str, reason: &str, containers: Value, attachments: Value) -> AuditRecord {
+        record_of(&envelope(
+            "ECS Task State Change",
+            json!([]),
+            json!({"taskArn": "arn:aws:ecs:xx-test-1:111122223333:task/prod/0c1d", "version": 6,
+                   "lastStatus": "STOPPED", "stopCode": stop_code, "stoppedReason": reason,
+                   "containers": containers, "attachments": attachments}),
+        ))
+    }
+
+    fn exited(code: i64) -> String {
+        explain(&task(
+            "EssentialContainerExited",
+            "Essential container in task exited",
+            json!([{"name": "app", "exitCode": code}, {"name": "envoy", "exitCode": 143}]),
+            json!([]),
+        ))
+    }
+
+    #[test]
+    fn exit_codes_are_explained_with_their_meaning_naming_the_container_that_exited() {
+        assert!(
+            exited(1).contains("app exited with code 1"),
+            "{}",
+            exited(1)
+        );
+        assert!(exited(1).contains("application error"));
+        assert!(
+            exited(139).contains("segmentation fault"),
+            "{}",
+            exited(139)
+        );
+        assert!(exited(255).contains("exit status -1"), "{}", exited(255));
+        assert!(exited(127).contains("command not found"), "{}", exited(127));
+        // The sidecar ECS stopped is never named as the cause.
+        assert!(!exited(139).contains("envoy"), "{}", exited(139));
+        let oom = explain(&task(
+            "EssentialContainerExited",
+            "Essential container in task exited",
+            json!([{"name": "envoy", "exitCode": 143},
+                   {"name": "app", "exitCode": 137,
+                    "reason": "OutOfMemoryError: Container killed due to memory usage"}]),
+            json!([]),
+        ));
+        assert!(oom.starts_with("Out of memory"), "{oom}");
+        assert!(oom.contains("app") && oom.contains("exit 137"), "{oom}");
+        let killed = explain(&task(
+            "EssentialContainerExited",
+            "",
+            json!([{"name": "app", "exitCode": 137}]),
+            json!([]),
+        ));
+        assert!(killed.contains("SIGKILL") && !killed.starts_with("Out of memory"));
+    }
+
+    #[test]
+    fn a_failed_ebs_attachment_is_explained_with_its_reason() {
+        let record = task(
+            "TaskFailedToStart",
+            "Task failed to start",
+            json!([{"name": "app"}]),
+            json!([{"type": "AmazonElasticBlockStorage", "status": "FAILED",
+                    "details": [{"name": "statusReason", "value": "volume quota exceeded"}]}]),
+        );
+        let sentence = explain(&record);
+        assert!(sentence.contains("EBS volume"), "{sentence}");
+        assert!(sentence.contains("volume quota exceeded"), "{sentence}");
+        assert!(reason(&record).contains("AmazonElasticBlockStorage: volume quota exceeded"));
+    }
+
+    #[test]
+    fn new_failures_have_their_own_sentences() {
+        let infrastructure = explain(&task("InfrastructureHealth", "", json!([]), json!([])));
+        assert!(
+            infrastructure.contains("infrastructure"),
+            "{infrastructure}"
+        );
+        let secrets = explain(&task(
+            "TaskFailedToStart",
+            "ResourceInitializationError: unable to pull secrets or registry auth: unable to retrieve secret from asm",
+            json!([]),
+            json!([]),
+        ));
+        assert!(secrets.contains("secrets"), "{secrets}");
+        let event = |detail_type: &str, detail: Value| {
+            explain(&record_of(&envelope(
+                detail_type,
+                json!(["arn:aws:ecs:xx-test-1:111122223333:service/prod/web"]),
+                detail,
+            )))
+        };
+        let creation = event(
+            "ECS Daemon Service Action",
+            json!({"eventName": "DAEMON_TASK_START_IMPAIRED", "failureType": "TASK_CREATION_FAILED",
+                   "daemonArn": "arn:aws:ecs:xx-test-1:111122223333:daemon/prod/agent",
+                   "reason": "RESOURCE:CPU - insufficient CPU"}),
+        );
+        assert!(
+            creation.contains("could not even create") && creation.contains("CPU"),
+            "{creation}"
+        );
+        let run = event(
+            "ECS Daemon Service Action",
+            json!({"eventName": "DAEMON_TASK_START_IMPAIRED", "failureType": "TASK_FAILED_TO_RUN",
+                   "daemonArn": "arn:aws:ecs:xx-test-1:111122223333:daemon/prod/agent",
+                   "reason": "CannotPullContainerError: pull image manifest"}),
+        );
+        assert!(
+            run.contains("never reached RUNNING") && run.contains("image"),
+            "{run}"
+        );
+        let hook = event(
+            "ECS Hook State Change",
+            json!({"eventName": "HOOK_TIMED_OUT", "hookType": "PAUSE"}),
+        );
+        assert!(hook.contains("timed out"), "{hook}");
+    }
+
+    #[test]
+    fn every_kind_has_its_own_sentence() {
+        let sentences: std::collections::BTreeSet<&str> = FailureKind::ALL
+            .iter()
+            .map(|kind| kind_sentence(*kind))
+            .collect();
+        assert_eq!(sentences.len(), FailureKind::ALL.len());
+        assert!(sentences.iter().all(|sentence| sentence.ends_with('.')));
+    }
+}

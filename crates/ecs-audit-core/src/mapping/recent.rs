@@ -205,3 +205,79 @@ pub(super) fn fill_instance_health(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::event::parse;
+    use crate::mapping::build;
+    use crate::testing::{envelope, record_of};
+
+    const DAEMON: &str = "arn:aws:ecs:xx-test-1:111122223333:daemon/prod/agent";
+    const CLUSTER: &str = "arn:aws:ecs:xx-test-1:111122223333:cluster/prod";
+
+    #[test]
+    fn a_daemon_task_that_was_never_created_is_keyed_without_a_task() {
+        let record = record_of(&envelope(
+            "ECS Daemon Service Action",
+            json!([]),
+            json!({"eventType": "WARNING", "eventName": "DAEMON_TASK_START_IMPAIRED",
+                   "clusterArn": CLUSTER, "daemonArn": DAEMON,
+                   "failureType": "TASK_CREATION_FAILED", "createdAt": "2026-03-24T12:01:00.000Z"}),
+        ));
+        assert_eq!(record.resource_arn, DAEMON);
+        assert!(record.event_key.starts_with("2026-03-24T12:01:00.000Z#"));
+        assert_eq!(
+            (record.cluster.as_deref(), record.daemon.as_deref()),
+            (Some("prod"), Some("agent"))
+        );
+        assert_eq!(record.task_arn, None);
+        assert_eq!(
+            record.failure.as_deref(),
+            Some("DAEMON_TASK_START_IMPAIRED")
+        );
+        // Without a daemon ARN either: the cluster. Without anything: refused, clearly.
+        let record = record_of(&envelope(
+            "ECS Daemon Service Action",
+            json!([]),
+            json!({"eventName": "DAEMON_TASK_START_IMPAIRED", "clusterArn": CLUSTER}),
+        ));
+        assert_eq!(record.resource_arn, CLUSTER);
+        let input = envelope(
+            "ECS Daemon Service Action",
+            json!([]),
+            json!({"eventName": "DAEMON_TASK_START_IMPAIRED"}),
+        );
+        let error = build(&parse(&input).unwrap(), 14).unwrap_err();
+        assert!(error.to_string().contains("cannot be keyed"), "{error}");
+    }
+
+    #[test]
+    fn a_hook_is_recorded_with_its_service() {
+        let record = record_of(&envelope(
+            "ECS Hook State Change",
+            json!(["arn:aws:ecs:xx-test-1:111122223333:service-deployment/prod/web/0EYS"]),
+            json!({"eventType": "INFO", "eventName": "HOOK_AWAITING_ACTION", "hookId": "ecs-pause-1",
+                   "hookType": "PAUSE", "expiresAt": "2026-03-05T16:04:41Z",
+                   "lifecycleStage": "POST_TEST_TRAFFIC_SHIFT", "clusterArn": CLUSTER,
+                   "serviceArn": "arn:aws:ecs:xx-test-1:111122223333:service/prod/web",
+                   "updatedAt": "2026-03-05T15:54:41.618059641Z"}),
+        ));
+        assert_eq!(
+            record.resource_arn,
+            "arn:aws:ecs:xx-test-1:111122223333:service/prod/web"
+        );
+        assert_eq!(record.service_key.as_deref(), Some("prod/web"));
+        assert_eq!(record.event_time, "2026-03-05T15:54:41.618Z");
+        assert_eq!(
+            record.hook_expires_at.as_deref(),
+            Some("2026-03-05T16:04:41.000Z")
+        );
+        assert_eq!(
+            record.deployment_arn.as_deref(),
+            Some("arn:aws:ecs:xx-test-1:111122223333:service-deployment/prod/web/0EYS")
+        );
+        assert_eq!(record.failure, None, "awaiting action is not a failure");
+    }
+}
