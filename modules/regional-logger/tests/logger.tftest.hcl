@@ -26,8 +26,15 @@ run "the_rule_sends_the_ecs_detail_types_to_the_function" {
   command = plan
 
   assert {
-    condition     = jsondecode(aws_cloudwatch_event_rule.this.event_pattern) == { source = ["aws.ecs"], "detail-type" = ["ECS Task State Change", "ECS Container Instance State Change", "ECS Service Action", "ECS Deployment State Change"] }
-    error_message = "The rule must match source aws.ecs and the four documented detail-types."
+    condition = jsondecode(aws_cloudwatch_event_rule.this.event_pattern) == {
+      source = ["aws.ecs"],
+      "detail-type" = [
+        "ECS Task State Change", "ECS Container Instance State Change", "ECS Service Action",
+        "ECS Deployment State Change", "ECS Container Instance Health Change",
+        "ECS Hook State Change", "ECS Daemon Service Action", "ECS Daemon Deployment State Change",
+      ]
+    }
+    error_message = "The rule must match source aws.ecs and the eight documented detail-types the function models."
   }
   assert {
     condition     = aws_cloudwatch_event_rule.this.event_bus_name == "default"
