@@ -104,11 +104,6 @@ pub const REASON_PATTERNS: &[(&str, FailureKind)] = &[
     ("ssm:GetParameters", FailureKind::Secrets),
     ("AmazonElasticBlockStorage", FailureKind::EbsAttach),
     ("EBS volume", FailureKind::EbsAttach),
-    ("Task failed ELB health checks", FailureKind::HealthCheck),
-    (
-        "Task failed container health checks",
-        FailureKind::HealthCheck,
-    ),
     ("RESOURCE:", FailureKind::Placement),
 ];
 
