@@ -185,6 +185,50 @@ fn every_documented_event_becomes_its_snapshot_item() {
     );
 }
 
+/// Every documented event names the page it follows: a row of the README's Sources table
+/// whose first cell lists its name, or a `prefix-*` pattern that matches it.
+#[test]
+fn every_documented_event_names_its_source_page() {
+    let readme = std::fs::read_to_string(fixtures_dir().join("README.md")).unwrap();
+    let sources = readme
+        .split_once("### Sources")
+        .map(|(_, rest)| rest)
+        .unwrap_or_default();
+    let rows: Vec<(Vec<&str>, &str)> = sources
+        .lines()
+        .take_while(|line| line.is_empty() || line.starts_with('|') || !line.starts_with('#'))
+        .filter_map(|line| {
+            let mut cells = line.trim_matches('|').split('|');
+            let names = cells.next()?;
+            let page = cells.next()?.trim();
+            let names: Vec<&str> = names
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .filter(|name| !name.is_empty())
+                .collect();
+            page.starts_with("https://").then_some((names, page))
+        })
+        .collect();
+    assert!(
+        !rows.is_empty(),
+        "no Sources table in tests/fixtures/README.md"
+    );
+    for (name, _) in events() {
+        let stem = name.trim_end_matches(".json");
+        let named = rows.iter().any(|(names, _)| {
+            names.iter().any(|pattern| match pattern.strip_suffix('*') {
+                Some(prefix) => stem.starts_with(prefix),
+                None => *pattern == stem,
+            })
+        });
+        assert!(
+            named,
+            "events/{name} names no source page in tests/fixtures/README.md (### Sources)"
+        );
+    }
+}
+
 #[test]
 fn records_round_trip_through_their_items() {
     for (name, input) in events() {
