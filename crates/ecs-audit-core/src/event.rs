@@ -86,6 +86,8 @@ pub struct TaskDetail {
 pub struct Container {
     pub name: Option<String>,
     pub image: Option<String>,
+    /// `sha256:…`, for images pulled from ECR: which build of a moving tag ran.
+    pub image_digest: Option<String>,
     pub last_status: Option<String>,
     /// Absent while running and when the container never started.
     pub exit_code: Option<i64>,

@@ -229,6 +229,11 @@ fn fill_task(
                     &container.image,
                     MAX_NAME_BYTES,
                 ),
+                image_digest: cuts.text(
+                    &format!("containers[{index}].imageDigest"),
+                    &container.image_digest,
+                    MAX_NAME_BYTES,
+                ),
                 last_status: cuts.text(
                     &format!("containers[{index}].lastStatus"),
                     &container.last_status,
