@@ -4,6 +4,7 @@
 
 mod support;
 
+use harness::synthetic::demo_day::{DEMO_CLUSTER, demo_day};
 use serde_json::Value;
 use support::*;
 
@@ -72,6 +73,46 @@ async fn why_answers_for_a_task_of_every_kind() -> TestResult {
     a_page_for_people(&stack, &region)?;
     ids_are_looked_up_in_every_region(&stack)?;
     bad_input_gets_a_clear_error(&stack, &region)?;
+    the_demo_days_memory_kill(&stack).await?;
+    Ok(())
+}
+
+/// `make demo`'s `why`: the day's out-of-memory kill, asked as the demo asks it.
+async fn the_demo_days_memory_kill(stack: &Stack) -> TestResult {
+    // GIVEN the demo's day (scripts/demo.sh replays the same generator) in both regions
+    let day = demo_day(stack.now.timestamp(), DEMO_CLUSTER, &stack.env.regions[..2]);
+    for region in &day.regions {
+        let events: Vec<Value> = region
+            .files
+            .iter()
+            .map(|(_, event)| event.clone())
+            .collect();
+        stack.record(&region.region, &events).await?;
+    }
+    // WHEN why is asked with the demo's <cluster>/<id prefix>, no region
+    let task = &day.scenario["OOM_TASK"];
+    let run = stack.ecs_audit(&["--env", "local", "why", task, "--output", "json"])?;
+    assert_eq!(run.code, 0, "{run:?}");
+    let answer: Value = serde_json::from_str(&run.stdout)?;
+    // THEN the memory kill is explained, with the deployment that started it: the day
+    // records no event of that deployment (only web's rollout has some), and the answer says so
+    assert_eq!(answer["region"], day.scenario["OOM_REGION"]);
+    assert!(
+        answer["ending"]["explanation"]
+            .as_str()
+            .unwrap()
+            .starts_with("Out of memory"),
+        "{answer}"
+    );
+    assert_eq!(answer["deployment"]["id"], "ecs-svc/2208765432109876543");
+    assert_eq!(answer["deployment"]["outcome"], "NO_EVENTS");
+    // AND the service's placement failure for memory right after the stop
+    let actions = answer["aroundStop"]["actions"].to_string();
+    assert!(
+        actions.contains("SERVICE_TASK_PLACEMENT_FAILURE"),
+        "{answer}"
+    );
+    assert!(actions.contains("RESOURCE:MEMORY"), "{answer}");
     Ok(())
 }
 
@@ -201,7 +242,7 @@ fn a_page_for_people(stack: &Stack, region: &str) -> TestResult {
         "How it ended: ✗ EssentialContainerExited",
         "Out of memory",
         "digest sha256:",
-        "Deployment ecs-svc/2208765432109876543: NoEvents",
+        "Deployment ecs-svc/2208765432109876543: no event of it recorded",
         "Ended the same way (EssentialContainerExited ingest=137 xray-daemon=143): 1 other task(s) of service workers/ingest",
         "(4 DynamoDB Query page(s))",
     ] {

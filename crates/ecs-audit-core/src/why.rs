@@ -102,6 +102,8 @@ impl Scope {
 pub struct SameWayAsk {
     pub scope: Scope,
     pub span: Span,
+    /// The task's family: the key of the stopped-runs index.
+    pub family: Option<String>,
     pub failure: Option<String>,
     pub stop_code: Option<String>,
     /// What "the same way" means for this task ([`ending_kind`]).
@@ -396,7 +398,7 @@ pub fn plan(history: &[AuditRecord], window: Duration) -> Option<Plan> {
         (Some(stop), Some(_)) => Some(Span::around(stop, window)),
         _ => None,
     };
-    let scope = match (cluster, service, family) {
+    let scope = match (cluster, service, family.clone()) {
         (Some(cluster), Some(service), _) => Some(Scope::Service {
             key: format!("{cluster}/{service}"),
             cluster,
@@ -409,6 +411,7 @@ pub fn plan(history: &[AuditRecord], window: Duration) -> Option<Plan> {
         (Some(stop), Some(scope), Some(kind)) => Some(SameWayAsk {
             scope,
             span: Span::around(stop, window),
+            family,
             failure: last.failure.clone(),
             stop_code: last.stop_code.clone(),
             kind,

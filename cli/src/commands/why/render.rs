@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use chrono::{Local, Utc};
-use ecs_audit_core::why::{ServiceEvent, WhyAnswer};
+use ecs_audit_core::why::{Outcome, ServiceEvent, WhyAnswer};
 
 use crate::cli::TzChoice;
 use crate::output::{Zone, show_time};
@@ -16,6 +16,17 @@ fn time(text: &str, tz: TzChoice) -> String {
     match tz {
         TzChoice::Utc => show_time(text, &Zone::<Utc>::Utc),
         TzChoice::Local => show_time(text, &Zone::Local(Local)),
+    }
+}
+
+/// Where a deployment ended up, in words.
+fn outcome(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::InProgress => "in progress",
+        Outcome::Completed => "completed",
+        Outcome::Failed => "failed",
+        Outcome::RolledBack => "failed, rolled back by the circuit breaker",
+        Outcome::NoEvents => "no event of it recorded in the window read",
     }
 }
 
@@ -129,15 +140,12 @@ pub fn page(answer: &WhyAnswer, tz: TzChoice, out: &mut dyn Write) -> io::Result
     if let Some(deployment) = &answer.deployment {
         writeln!(
             out,
-            "\nDeployment {}: {:?} (events {} → {})",
+            "\nDeployment {}: {} (events read {} → {})",
             deployment.id,
-            deployment.outcome,
+            outcome(deployment.outcome),
             time(&deployment.window.from, tz),
             time(&deployment.window.to, tz)
         )?;
-        if deployment.events.is_empty() {
-            writeln!(out, "  no event of this deployment recorded in that window")?;
-        }
         for event in &deployment.events {
             event_line(out, event, tz)?;
         }
