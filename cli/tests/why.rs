@@ -73,7 +73,52 @@ async fn why_answers_for_a_task_of_every_kind() -> TestResult {
     a_page_for_people(&stack, &region)?;
     ids_are_looked_up_in_every_region(&stack)?;
     bad_input_gets_a_clear_error(&stack, &region)?;
+    the_report_links_each_failure_to_its_answer(&stack, &region)?;
     the_demo_days_memory_kill(&stack).await?;
+    Ok(())
+}
+
+/// The HTML report's failures list gives each failed task's `why` command; run as written
+/// (with the report's --env), it prints the same answer as `why <arn>`.
+fn the_report_links_each_failure_to_its_answer(stack: &Stack, region: &str) -> TestResult {
+    let run = stack.ecs_audit(&[
+        "--env",
+        "local",
+        "--region",
+        region,
+        "report",
+        "--cluster",
+        "prod",
+        "--since",
+        "2026-03-01",
+        "--until",
+        "2026-03-06",
+        "--html",
+        "-",
+    ])?;
+    assert_eq!(run.code, 0, "{run:?}");
+    let commands: Vec<&str> = run
+        .stdout
+        .split("<code class=\"why\">")
+        .skip(1)
+        .filter_map(|rest| rest.split("</code>").next())
+        .collect();
+    // one per failed task of cluster prod: failed to start, Spot, ELB health checks
+    assert_eq!(commands.len(), 3, "{commands:?}");
+    for command in commands {
+        let mut args = vec!["--env", "local", "--output", "json"];
+        args.extend(command.split(' ').skip(1));
+        let run = stack.ecs_audit(&args)?;
+        assert_eq!(run.code, 0, "{command}: {run:?}");
+        let mut linked: Value = serde_json::from_str(&run.stdout)?;
+        let task = linked["taskArn"].as_str().unwrap_or_default().to_string();
+        let mut direct = why_json(stack, &task)?;
+        // the linked command looks the id up first: one Query more
+        for answer in [&mut linked, &mut direct] {
+            answer.as_object_mut().map(|a| a.remove("queries"));
+        }
+        assert_eq!(linked, direct, "{command}");
+    }
     Ok(())
 }
 

@@ -407,8 +407,11 @@ pub fn plan(history: &[AuditRecord], window: Duration) -> Option<Plan> {
         (Some(cluster), None, Some(family)) => Some(Scope::Family { cluster, family }),
         _ => None,
     };
+    // An ending that is no failure is read from the family's stopped runs: without a family
+    // there is nothing to read.
+    let readable = last.failure.is_some() || family.is_some();
     let same_way = match (stop, scope, ending_kind(last)) {
-        (Some(stop), Some(scope), Some(kind)) => Some(SameWayAsk {
+        (Some(stop), Some(scope), Some(kind)) if readable => Some(SameWayAsk {
             scope,
             span: Span::around(stop, window),
             family,
