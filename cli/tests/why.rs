@@ -20,7 +20,8 @@ const USER: &str = "prod/c3e5a7b9d1f34e6a8c0b2d4f6e8a0c2d";
 const TERMINATED: &str = "workers/4b6d8f0a2c3e4a5b9d7f1e3c5a7b9d1f";
 const RUN_TASK: &str = "batch/0d2f4a6c8e1b4d3f9a5c7e9b1d3f5a7c";
 
-/// The fixture events, moved to `region` (their ARNs name us-east-1), plus OOM_AGAIN.
+/// The fixture events, moved to `region` (every name of their own region in them replaced),
+/// plus OOM_AGAIN.
 fn fixture_events(region: &str) -> TestResult<Vec<Value>> {
     let dir = repo_root().join("tests/fixtures/events");
     let mut paths: Vec<_> = std::fs::read_dir(&dir)?
@@ -29,7 +30,9 @@ fn fixture_events(region: &str) -> TestResult<Vec<Value>> {
     paths.sort();
     let mut events = Vec::new();
     for path in paths {
-        let text = std::fs::read_to_string(&path)?.replace("us-east-1", region);
+        let text = std::fs::read_to_string(&path)?;
+        let own: Value = serde_json::from_str(&text)?;
+        let text = text.replace(own["region"].as_str().ok_or("no region")?, region);
         if path.ends_with("task-ec2-oom-killed.json") {
             let again = text
                 .replace(

@@ -10,11 +10,12 @@ use super::*;
 use crate::event::parse;
 use crate::mapping::build;
 
-const REGION_ACCOUNT: &str = "arn:aws:ecs:us-east-1:111122223333";
+fn fixture_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/events")
+}
 
 fn fixtures() -> Vec<AuditRecord> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/events");
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+    let mut names: Vec<PathBuf> = std::fs::read_dir(fixture_dir())
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .collect();
@@ -28,8 +29,15 @@ fn fixtures() -> Vec<AuditRecord> {
         .collect()
 }
 
+/// A task ARN of the fixtures (their region and account are those of the OOM fixture).
 fn task(id_path: &str) -> String {
-    format!("{REGION_ACCOUNT}:task/{id_path}")
+    let text = std::fs::read(fixture_dir().join("task-ec2-oom-killed.json")).unwrap();
+    let oom: Value = serde_json::from_slice(&text).unwrap();
+    let (region, account) = (
+        oom["region"].as_str().unwrap(),
+        oom["account"].as_str().unwrap(),
+    );
+    format!("arn:aws:ecs:{region}:{account}:task/{id_path}")
 }
 
 /// `why` as the reader runs it, the reader's queries standing in as "every fixture record

@@ -34,7 +34,7 @@ fn or_dash(value: Option<&str>) -> &str {
     value.filter(|v| !v.is_empty()).unwrap_or("-")
 }
 
-/// One line per control character-free text: a reason may hold newlines.
+/// Text on one line: a reason may hold newlines (events are untrusted input).
 fn line(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -104,7 +104,7 @@ pub fn page(answer: &WhyAnswer, tz: TzChoice, out: &mut dyn Write) -> io::Result
     writeln!(out, "\nHow it ended: {mark} {code}")?;
     writeln!(out, "  {}", ending.explanation)?;
     if !ending.reason.is_empty() {
-        writeln!(out, "  reason: {}", ending.reason)?;
+        writeln!(out, "  reason: {}", line(&ending.reason))?;
     }
 
     writeln!(out, "\nLifecycle")?;
@@ -192,4 +192,65 @@ pub fn page(answer: &WhyAnswer, tz: TzChoice, out: &mut dyn Write) -> io::Result
         writeln!(out, "\nNote: {note}")?;
     }
     writeln!(out, "\n({} DynamoDB Query page(s))", answer.queries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn answer() -> WhyAnswer {
+        serde_json::from_value(json!({
+            "taskArn": "arn:aws:ecs:xx-test-1:1:task/prod/abc",
+            "region": "xx-test-1",
+            "service": "web",
+            "taskDefinition": "web:42",
+            "launchType": "FARGATE",
+            "startedBy": "ecs-svc/7",
+            "lastStatus": "STOPPED",
+            "lifecycle": [{"time": "2026-11-20T10:00:00.000Z", "version": 1, "lastStatus": "STOPPED"}],
+            "ending": {"stopped": true, "stopCode": "TaskFailedToStart", "failure": "TaskFailedToStart",
+                       "kind": "TaskFailedToStart", "explanation": "The task never started.",
+                       "reason": "CannotPullContainerError:\nmanifest unknown"},
+            "containers": [{"name": "app", "image": "web:2", "imageDigest": "sha256:ab"}],
+            "deployment": {"id": "ecs-svc/7", "outcome": "ROLLED_BACK",
+                           "window": {"from": "2026-11-19T10:00:00.000Z", "to": "2026-11-21T10:00:00.000Z"},
+                           "events": [{"time": "2026-11-20T10:05:00.000Z", "eventName": "SERVICE_DEPLOYMENT_FAILED",
+                                       "reason": "circuit breaker", "explanation": "The deployment was declared failed."}]},
+            "aroundStop": {"window": {"from": "2026-11-20T09:00:00.000Z", "to": "2026-11-20T11:00:00.000Z"},
+                           "actions": []},
+            "sameWay": {"scope": "service prod/web", "kind": "TaskFailedToStart",
+                        "window": {"from": "2026-11-20T09:00:00.000Z", "to": "2026-11-20T11:00:00.000Z"},
+                        "count": 2,
+                        "first": {"taskArn": "arn:first", "stoppedAt": "2026-11-20T09:30:00.000Z"},
+                        "last": {"taskArn": "arn:last", "stoppedAt": "2026-11-20T10:30:00.000Z"}},
+            "notes": [],
+            "queries": 4
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_page_names_each_part() {
+        let mut out = Vec::new();
+        page(&answer(), TzChoice::Utc, &mut out).unwrap();
+        let page = String::from_utf8(out).unwrap();
+        for expected in [
+            "Task arn:aws:ecs:xx-test-1:1:task/prod/abc (xx-test-1)",
+            "service web · task definition web:42 · FARGATE · started by ecs-svc/7",
+            "How it ended: ✗ TaskFailedToStart",
+            "reason: CannotPullContainerError: manifest unknown",
+            "app  web:2  digest sha256:ab  exit -",
+            "Deployment ecs-svc/7: failed, rolled back by the circuit breaker",
+            "  ✗ 2026-11-20 10:05:00.000Z  SERVICE_DEPLOYMENT_FAILED  circuit breaker",
+            "      The deployment was declared failed.",
+            "no service action recorded",
+            "2 other task(s) of service prod/web",
+            "first: arn:first at 2026-11-20 09:30:00.000Z",
+            "last: arn:last at 2026-11-20 10:30:00.000Z",
+            "(4 DynamoDB Query page(s))",
+        ] {
+            assert!(page.contains(expected), "{expected:?} not in\n{page}");
+        }
+    }
 }
