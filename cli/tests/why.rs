@@ -106,8 +106,15 @@ fn the_report_links_each_failure_to_its_answer(stack: &Stack, region: &str) -> T
         .skip(1)
         .filter_map(|rest| rest.split("</code>").next())
         .collect();
-    // one per failed task of cluster prod: failed to start, Spot, ELB health checks
-    assert_eq!(commands.len(), 3, "{commands:?}");
+    // one per failed task of cluster prod, among them: failed to start, Spot, ELB health checks
+    for task in [FAILED_TO_START, SPOT, ELB] {
+        assert!(
+            commands
+                .iter()
+                .any(|command| command.contains(&format!(" why {task} "))),
+            "no why command for {task}: {commands:?}"
+        );
+    }
     for command in commands {
         let mut args = vec!["--env", "local", "--output", "json"];
         args.extend(command.split(' ').skip(1));
@@ -188,6 +195,23 @@ fn every_kind_of_ending(stack: &Stack, region: &str) -> TestResult {
         (TERMINATED, "TerminationNotice", Some("TerminationNotice")),
         (RUN_TASK, "EssentialContainerExited", None),
     ];
+    // every task of the fixtures gets an answer with its ending in words
+    let mut tasks: Vec<String> = fixture_events(region)?
+        .iter()
+        .filter_map(|event| event["detail"]["taskArn"].as_str().map(str::to_string))
+        .collect();
+    tasks.sort();
+    tasks.dedup();
+    assert!(tasks.len() > cases.len(), "{tasks:?}");
+    for task in &tasks {
+        let answer = why_json(stack, task)?;
+        assert!(
+            !answer["ending"]["explanation"]
+                .as_str()
+                .unwrap_or_default()
+                .is_empty()
+        );
+    }
     for (task, kind, failure) in cases {
         // WHEN why is asked with the task's ARN
         let answer = why_json(stack, &arn(region, task))?;
