@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: no AWS account needed. Starts the local AWS API (moto server), deploys
 # environments/local (every region), replays a realistic day of ECS events through the real
-# handler binary, and answers the five audit questions with ecs-audit, plus an HTML timeline.
+# handler binary, and answers the five audit questions with ecs-audit, why the memory-killed task
+# stopped (ecs-audit why), plus an HTML timeline.
 #
 # Re-runnable: the day's events are kept in build/demo/events and replayed as they are for six
 # hours (the handler's idempotent writes then answer "duplicate" to every one of them); after
@@ -156,7 +157,7 @@ done
 note "per-event lines: $DEMO_DIR/replay-<region>-<pass>.log"
 
 # --------------------------------------------------------------------------------------------
-step 6 "asking the five audit questions with ecs-audit"
+step 6 "asking the five audit questions, and why a task stopped, with ecs-audit"
 audit() {
   AWS_ENDPOINT_URL=$ENDPOINT "${local_aws[@]}" "$AUDIT" --env "$ENV_NAME" "$@"
 }
@@ -176,6 +177,8 @@ show "(d) A cluster's failures, every region at once (--all-regions), merged by 
   --all-regions cluster "$DEMO_CLUSTER" --since 1d --failures
 show "(e) A service's events: the deployment of $DEMO_CLUSTER/web that failed and rolled back" \
   --region "$DEPLOY_REGION" service "$DEMO_CLUSTER/web" --since 1d
+show "(f) Why did it stop? The memory kill: its ending explained, its images, the deployment that started it, the service around the stop, the runs that ended the same way" \
+  why "$OOM_TASK"
 show "The timeline report: every region's tasks as bars per service, failures explained" \
   --all-regions report --cluster "$DEMO_CLUSTER" --since 1d --html "$DEMO_DIR/timeline.html"
 

@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
                   Examples:\n  \
                   ecs-audit --env prd task arn:aws:ecs:<region>:<account>:task/prod/0a1b2c3d\n  \
                   ecs-audit --env prd task prod/0a1b           (a short id, looked up in cluster prod)\n  \
+                  ecs-audit --env prd why prod/0a1b            (why it ended, and what changed)\n  \
                   ecs-audit --env prd --all-regions cluster prod --since 2h --failures\n  \
                   ecs-audit --env prd service prod/web --since 1d --output json\n  \
                   ecs-audit --env prd definition report:12 --since 7d --tz local\n  \
@@ -126,6 +127,9 @@ pub enum Command {
     Service(ServiceArgs),
     /// The finished runs of a task definition, newest first
     Definition(DefinitionArgs),
+    /// Why a task ended: its lifecycle, its ending explained, its images, the deployment that
+    /// started it, what its service did around the stop, and the runs that ended the same way
+    Why(WhyArgs),
     /// A cluster's tasks as bars over time per service, and its failures explained: one HTML page
     Report(ReportArgs),
     /// Show the events in a region's failure queues and why they failed; record them again
@@ -144,6 +148,24 @@ pub struct TaskArgs {
     /// How far back to look a task id up [default: 14d]
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
+}
+
+/// `ecs-audit why`.
+#[derive(Debug, Clone, Args)]
+pub struct WhyArgs {
+    /// Task ARN, <cluster>/<id> or a task id (short ids accepted where unambiguous); an id is
+    /// looked up in every region of the environment unless --region is given
+    pub task: String,
+    /// Cluster to look a task id up in (its events within --since)
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// How far back to look a task id up [default: 14d]
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// How far either side of the stop to read the service's actions and the runs that ended
+    /// the same way (30m, 1h, 2h) [default: 1h]
+    #[arg(long, value_name = "DURATION")]
+    pub window: Option<String>,
 }
 
 /// `ecs-audit cluster`.

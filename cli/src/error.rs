@@ -92,6 +92,16 @@ pub enum Error {
         until: String,
     },
 
+    /// A task ARN with no event in the table of its region.
+    #[error(
+        "no events of task {arn} in table {table:?} in region {region}: check the ARN, --env/--table, and that the task ran within the retention period"
+    )]
+    NoTaskEvents {
+        arn: String,
+        table: String,
+        region: String,
+    },
+
     /// A short task id matched more than one task.
     #[error(
         "task id {id:?} is ambiguous: it starts {count} task ids ({candidates}); pass more characters or the full task ARN"

@@ -41,12 +41,11 @@ pub async fn run(cli: Cli, out: &mut dyn Write, log: &mut dyn Write) -> Result<(
     let now = Utc::now();
     let environment = session::load_environment(&cli.common)?;
     let request = Request::read(&cli.command, environment.as_ref(), now)?;
-    let session = Session::open(
-        &cli.common,
-        environment.as_ref(),
-        request.implied_region(),
-        now,
-    )
-    .await?;
+    let mut common = cli.common;
+    if common.region.is_none() && environment.is_some() && request.reads_every_region() {
+        common.all_regions = true;
+    }
+    let session =
+        Session::open(&common, environment.as_ref(), request.implied_region(), now).await?;
     request.run(&session, out, log).await
 }

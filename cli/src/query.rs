@@ -5,11 +5,13 @@
 //! from the file `modules/audit-table` creates the table from, so the reader and the table
 //! cannot drift apart.
 
+use ecs_audit_core::event::{DEPLOYMENT_STATE_CHANGE, SERVICE_ACTION};
 use ecs_audit_core::record::AuditRecord;
 use ecs_audit_core::schema::{
     self, CLUSTER_FAILURES_INDEX, CLUSTER_TIME_INDEX, FAMILY_STOPPED_INDEX, IndexSpec,
     PARTITION_KEY, Projection, SERVICE_TIME_INDEX,
 };
+use ecs_audit_core::why::{ROLLBACK_REASON, SameWayAsk, Scope};
 
 use crate::error::{Error, Result};
 use crate::timerange::TimeRange;
@@ -141,6 +143,117 @@ pub fn task_lookup(cluster: &str, prefix: &str, range: &TimeRange) -> QuerySpec 
     spec.values.push((":task".into(), ":task/".into()));
     spec.values.push((":id".into(), format!("/{prefix}")));
     spec.needs_full_items = false;
+    spec
+}
+
+/// A service's own events (its actions or its deployment events: the service ARN is their
+/// partition, their `eventKey` starts with the event time) of one detail-type within `range`,
+/// read from the table itself: full items, no read-back.
+fn service_partition(service_arn: &str, detail_type: &str, range: &TimeRange) -> QuerySpec {
+    let (from, to) = range.bounds();
+    QuerySpec {
+        index: None,
+        key_condition: "#pk = :pk AND #sk BETWEEN :from AND :to".into(),
+        filter: Some("#dt = :dt".into()),
+        names: vec![
+            ("#pk".into(), PARTITION_KEY.into()),
+            ("#sk".into(), schema::SORT_KEY.into()),
+            ("#dt".into(), "detailType".into()),
+        ],
+        values: vec![
+            (":pk".into(), service_arn.into()),
+            (":from".into(), from),
+            // `<time>#<hash>`: `~` sorts after every hash, so the last millisecond is in.
+            (":to".into(), format!("{to}#~")),
+            (":dt".into(), detail_type.into()),
+        ],
+        newest_first: false,
+        sort: SortField::EventTime,
+        needs_full_items: false,
+    }
+}
+
+/// (why) A deployment's events within `range`, and the circuit breaker's rollbacks (another
+/// deployment whose reason says it rolls back).
+pub fn deployment_events(service_arn: &str, deployment_id: &str, range: &TimeRange) -> QuerySpec {
+    let mut spec = service_partition(service_arn, DEPLOYMENT_STATE_CHANGE, range);
+    spec.filter = Some("#dt = :dt AND (#dep = :dep OR contains(#reason, :rollback))".into());
+    spec.names.push(("#dep".into(), "deploymentId".into()));
+    spec.names.push(("#reason".into(), "reason".into()));
+    spec.values.push((":dep".into(), deployment_id.into()));
+    spec.values
+        .push((":rollback".into(), ROLLBACK_REASON.into()));
+    spec
+}
+
+/// (why) A service's actions within `range` (placement failures, start impaired, steady state).
+pub fn service_actions(service_arn: &str, range: &TimeRange) -> QuerySpec {
+    service_partition(service_arn, SERVICE_ACTION, range)
+}
+
+/// (why) The runs that may have ended like the task: its cluster's failures of the same code
+/// (the failures index copies every attribute, so the scope is filtered there), or, for an
+/// ending that is no failure, its family's stopped runs with the same stop code.
+pub fn same_way_candidates(ask: &SameWayAsk) -> QuerySpec {
+    let range = TimeRange {
+        since: ask.span.from,
+        until: ask.span.to,
+    };
+    let (cluster, mut spec) = match (&ask.failure, &ask.scope) {
+        (Some(failure), Scope::Service { cluster, key, .. }) => {
+            let mut spec = cluster_failures(cluster, &range);
+            spec.filter = Some("#failure = :failure AND #scope = :scope".into());
+            spec.names.push(("#failure".into(), "failure".into()));
+            spec.names.push(("#scope".into(), "serviceKey".into()));
+            spec.values.push((":failure".into(), failure.clone()));
+            spec.values.push((":scope".into(), key.clone()));
+            return spec;
+        }
+        (Some(failure), Scope::Family { cluster, family }) => {
+            let mut spec = cluster_failures(cluster, &range);
+            spec.filter = Some(
+                "#failure = :failure AND #family = :family AND attribute_not_exists(#service)"
+                    .into(),
+            );
+            spec.names.push(("#failure".into(), "failure".into()));
+            spec.names.push(("#family".into(), "family".into()));
+            spec.names.push(("#service".into(), "service".into()));
+            spec.values.push((":failure".into(), failure.clone()));
+            spec.values.push((":family".into(), family.clone()));
+            return spec;
+        }
+        (
+            None,
+            Scope::Service {
+                cluster, service, ..
+            },
+        ) => {
+            // the index copies `service` (not `serviceKey`): the cluster is in the task ARN
+            let family = ask.family.clone().unwrap_or_default();
+            let mut spec = timeline(FAMILY_STOPPED_INDEX, &family, &range);
+            spec.filter = Some("#service = :service".into());
+            spec.names.push(("#service".into(), "service".into()));
+            spec.values.push((":service".into(), service.clone()));
+            (cluster, spec)
+        }
+        (None, Scope::Family { cluster, family }) => {
+            let mut spec = timeline(FAMILY_STOPPED_INDEX, family, &range);
+            spec.filter = Some("attribute_not_exists(#service)".into());
+            spec.names.push(("#service".into(), "service".into()));
+            (cluster, spec)
+        }
+    };
+    let mut filter = spec.filter.take().unwrap_or_default();
+    filter.push_str(" AND contains(#arn, :cluster)");
+    spec.names.push(("#arn".into(), PARTITION_KEY.into()));
+    spec.values
+        .push((":cluster".into(), format!(":task/{cluster}/")));
+    if let Some(code) = &ask.stop_code {
+        filter.push_str(" AND #code = :code");
+        spec.names.push(("#code".into(), "stopCode".into()));
+        spec.values.push((":code".into(), code.clone()));
+    }
+    spec.filter = Some(filter);
     spec
 }
 
@@ -416,6 +529,65 @@ mod tests {
         );
         assert_eq!(matching_task_arns(&records, "ab").len(), 2);
         assert!(matching_task_arns(&records, "zz").is_empty());
+    }
+
+    #[test]
+    fn why_reads_the_service_partition_and_the_failures_index() {
+        let service = "arn:aws:ecs:xx-test-1:1:service/prod/web";
+        let spec = deployment_events(service, "ecs-svc/42", &range());
+        assert_eq!(
+            spec.index, None,
+            "the table itself: full items, no read-back"
+        );
+        assert!(!spec.needs_full_items);
+        assert_eq!(value(&spec, ":pk"), service);
+        assert_eq!(value(&spec, ":dt"), "ECS Deployment State Change");
+        assert_eq!(value(&spec, ":dep"), "ecs-svc/42");
+        // the last millisecond's `<time>#<hash>` keys are inside the range
+        assert!(format!("{}#0f", value(&spec, ":from")).as_str() <= value(&spec, ":to"));
+        assert!("2026-11-20T12:00:00.000Z#ffff" < value(&spec, ":to"));
+        let spec = service_actions(service, &range());
+        assert_eq!(value(&spec, ":dt"), "ECS Service Action");
+
+        let ask = |failure: Option<&str>, scope: Scope| SameWayAsk {
+            scope,
+            span: ecs_audit_core::why::Span {
+                from: range().since,
+                to: range().until,
+            },
+            family: Some("web".into()),
+            failure: failure.map(str::to_string),
+            stop_code: Some("EssentialContainerExited".into()),
+            kind: "EssentialContainerExited app=137".into(),
+        };
+        let web = Scope::Service {
+            cluster: "prod".into(),
+            service: "web".into(),
+            key: "prod/web".into(),
+        };
+        let job = Scope::Family {
+            cluster: "batch".into(),
+            family: "report".into(),
+        };
+        // a failure: the failures index (every attribute copied), scoped there
+        let spec = same_way_candidates(&ask(Some("EssentialContainerExited"), web.clone()));
+        assert_eq!(spec.index, Some("cluster-failures"));
+        assert!(!spec.needs_full_items);
+        assert_eq!(value(&spec, ":pk"), "prod");
+        assert_eq!(value(&spec, ":scope"), "prod/web");
+        let spec = same_way_candidates(&ask(Some("EssentialContainerExited"), job.clone()));
+        assert_eq!(value(&spec, ":family"), "report");
+        assert!(spec.filter.unwrap().contains("attribute_not_exists"));
+        // no failure: the family's stopped runs with the same stop code, in the same cluster
+        let spec = same_way_candidates(&ask(None, web));
+        assert_eq!(spec.index, Some("family-stopped"));
+        assert_eq!(value(&spec, ":pk"), "web");
+        assert_eq!(value(&spec, ":service"), "web");
+        assert_eq!(value(&spec, ":cluster"), ":task/prod/");
+        assert_eq!(value(&spec, ":code"), "EssentialContainerExited");
+        let spec = same_way_candidates(&ask(None, job));
+        assert_eq!(value(&spec, ":pk"), "report");
+        assert_eq!(value(&spec, ":cluster"), ":task/batch/");
     }
 
     #[test]

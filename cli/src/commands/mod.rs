@@ -7,6 +7,7 @@ pub mod query;
 pub mod redrive;
 pub mod report;
 pub mod task;
+pub mod why;
 
 use std::io::Write;
 
@@ -20,6 +21,7 @@ use crate::session::{NamedEnvironment, Session};
 #[derive(Debug, Clone)]
 pub enum Request {
     Task(task::TaskQuestion),
+    Why(why::WhyQuestion),
     Query(query::Question),
     Report(report::ReportQuestion),
     Redrive(redrive::RedriveQuestion),
@@ -34,6 +36,7 @@ impl Request {
     ) -> Result<Self> {
         Ok(match command {
             Command::Task(args) => Request::Task(task::read(args, now)?),
+            Command::Why(args) => Request::Why(why::read(args, now)?),
             Command::Cluster(args) => Request::Query(query::cluster(args, now)?),
             Command::Service(args) => Request::Query(query::service(args, now)?),
             Command::Definition(args) => Request::Query(query::definition(args, now)?),
@@ -46,8 +49,15 @@ impl Request {
     pub fn implied_region(&self) -> Option<String> {
         match self {
             Request::Task(question) => question.implied_region(),
+            Request::Why(question) => question.implied_region(),
             _ => None,
         }
+    }
+
+    /// The request reads every region of the environment unless `--region` says otherwise
+    /// (`why` looks a task id up wherever it ran).
+    pub fn reads_every_region(&self) -> bool {
+        matches!(self, Request::Why(question) if question.needs_every_region())
     }
 
     /// Runs the request: the answer to `out`, progress and questions to `log`.
@@ -59,6 +69,7 @@ impl Request {
     ) -> Result<()> {
         match self {
             Request::Task(question) => task::run(session, question, out, log).await,
+            Request::Why(question) => why::run(session, question, out, log).await,
             Request::Query(question) => query::run(session, question, out, log).await,
             Request::Report(question) => report::run(session, question, out, log).await,
             Request::Redrive(question) => redrive::run(session, question, out, log).await,

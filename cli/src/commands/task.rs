@@ -47,7 +47,7 @@ pub fn read(args: &TaskArgs, now: DateTime<Utc>) -> Result<TaskQuestion> {
 }
 
 /// A task id alone names no table partition: the ARN or the cluster to look it up in is needed.
-fn bare_task_id(prefix: &str) -> Error {
+pub fn bare_task_id(prefix: &str) -> Error {
     Error::BadArgument(format!(
         "{prefix:?} is a task id, not an ARN: pass the full task ARN, <cluster>/{prefix}, or --cluster <name> to look it up in that cluster's events"
     ))
@@ -79,7 +79,7 @@ pub async fn run(
 }
 
 /// Finds the one task ARN whose id starts with `prefix` among `cluster`'s events.
-async fn find_task(
+pub async fn find_task(
     session: &Session,
     cluster: &str,
     prefix: &str,

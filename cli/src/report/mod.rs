@@ -14,6 +14,7 @@ mod svg;
 #[cfg(test)]
 mod tests;
 mod times;
+mod why_link;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;

@@ -9,6 +9,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::svg::svg;
 use super::times::full_time;
+use super::why_link;
 use super::{Ending, FAILURE_ROW_COLOUR, FailureRow, Timeline};
 use crate::output::{self, Zone};
 
@@ -90,6 +91,7 @@ fn failure_row<Tz: TimeZone>(
     index: usize,
     failure: &FailureRow,
     multi_region: bool,
+    cluster: &str,
     zone: &Zone<Tz>,
 ) -> Markup
 where
@@ -106,7 +108,12 @@ where
             td class="code" { (breakable(&failure.code)) }
             td class="exit" { (failure.exit_codes) }
             td class="reason" { (failure.reason) }
-            td class="explain" { (failure.explanation) }
+            td class="explain" {
+                (failure.explanation)
+                @if let Some(command) = why_link::command(cluster, failure) {
+                    br; code class="why" { (command) }
+                }
+            }
         }
         "\n"
     }
@@ -137,7 +144,7 @@ where
                 tbody {
                     "\n"
                     @for (index, failure) in timeline.failures.iter().enumerate() {
-                        (failure_row(index, failure, multi_region, zone))
+                        (failure_row(index, failure, multi_region, &timeline.cluster, zone))
                     }
                 }
                 "\n"

@@ -12,7 +12,8 @@
 //!   DynamoDB's types, [`conflict`] what counts as the same event when a key is taken;
 //! - [`schema`]: the table's keys and indexes, read from `modules/audit-table/schema.json`
 //!   (the file the Terraform module reads); [`capacity`] the write cost of an item;
-//! - [`explain`]: each failure and stop reason in words, for every reader;
+//! - [`explain`]: each failure and stop reason in words, for every reader; [`why`] a task's
+//!   ending joined to its deployment, its service's actions and the runs that ended alike;
 //! - [`contract`]: what the regional logger module shares with the code (retention bounds,
 //!   queue names), read from `modules/regional-logger/contract.json`;
 //! - [`text`]: times, canonical JSON, cutting, short hashes;
@@ -42,6 +43,7 @@ pub mod mapping;
 pub mod record;
 pub mod schema;
 pub mod text;
+pub mod why;
 
 #[cfg(test)]
 mod testing;

@@ -124,6 +124,7 @@ pub struct AuditRecord {
 pub struct ContainerRecord {
     pub name: Option<String>,
     pub image: Option<String>,
+    /// `sha256:…` where the event carries it (ECR images).
     pub image_digest: Option<String>,
     pub last_status: Option<String>,
     pub exit_code: Option<i64>,
