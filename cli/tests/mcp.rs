@@ -236,6 +236,48 @@ fn starts_and_lists_tools_without_aws_and_reports_aws_errors_as_tool_errors() ->
     Ok(())
 }
 
+#[test]
+fn the_readme_s_client_configurations_start_the_server() -> TestResult {
+    // GIVEN each MCP client configuration the README shows
+    let readme = std::fs::read_to_string(repo_root().join("README.md"))?;
+    let section = readme
+        .split("### `ecs-audit mcp`")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .ok_or("README.md has no `ecs-audit mcp` section")?;
+    let configs: Vec<Value> = section
+        .split("```json\n")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    assert_eq!(configs.len(), 2, "Claude Desktop and VS Code");
+    for config in configs {
+        let servers = config["mcpServers"]
+            .as_object()
+            .or(config["servers"].as_object())
+            .ok_or("no servers")?;
+        let server = &servers["ecs-audit"];
+        assert_eq!(server["command"], "ecs-audit");
+        // WHEN a client starts it as written (the binary and environments/ of this checkout)
+        let args: Vec<Value> = server["args"]
+            .as_array()
+            .ok_or("no args")?
+            .iter()
+            .map(|arg| match arg.as_str() {
+                Some(dir) if dir.ends_with("/environments") => {
+                    json!(repo_root().join("environments"))
+                }
+                _ => arg.clone(),
+            })
+            .collect();
+        let session = client_with_args(&server_env(None, false), &args, &[])?;
+        // THEN it answers initialize and lists every tool
+        assert_eq!(tool_names(&session["tools"]), TOOLS, "{server}");
+    }
+    Ok(())
+}
+
 fn tool_error(answer: &Value, message: &str) {
     assert_eq!(answer["isError"], true, "not a tool error: {answer}");
     let text = answer["content"][0]["text"].as_str().unwrap_or_default();
@@ -284,9 +326,21 @@ fn server_env(endpoint: Option<&str>, credentials: bool) -> Value {
 /// Runs tests/mcp_client.py: `ecs-audit --env local mcp` started by the `mcp` package's
 /// stdio client, initialize, tools/list, `calls` in order, tools/list again.
 fn client(env: &Value, calls: &[Value]) -> TestResult<Value> {
+    let args = json!([
+        "--environments-dir",
+        repo_root().join("environments"),
+        "--env",
+        "local",
+        "mcp"
+    ]);
+    client_with_args(env, args.as_array().ok_or("args")?, calls)
+}
+
+/// The same with the server's command-line arguments given.
+fn client_with_args(env: &Value, args: &[Value], calls: &[Value]) -> TestResult<Value> {
     let plan = json!({
         "command": env!("CARGO_BIN_EXE_ecs-audit"),
-        "args": ["--environments-dir", repo_root().join("environments"), "--env", "local", "mcp"],
+        "args": args,
         "env": env,
         "calls": calls,
     });
@@ -300,12 +354,13 @@ fn client(env: &Value, calls: &[Value]) -> TestResult<Value> {
     serde_json::to_writer(child.stdin.take().ok_or("no stdin")?, &plan)?;
     let output = child.wait_with_output()?;
     if !output.status.success() {
-        return Err(format!(
-            "the MCP client failed ({}; it needs the mcp package: pip install -r tests/requirements.txt): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        )
-        .into());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let hint = if stderr.contains("No module named") {
+            " (install the MCP client: pip install -r tests/requirements.txt)"
+        } else {
+            ""
+        };
+        return Err(format!("the MCP client failed ({}){hint}: {stderr}", output.status).into());
     }
     Ok(serde_json::from_slice(&output.stdout)?)
 }
