@@ -133,8 +133,7 @@ pub enum Command {
     /// (after a y/N, or --yes), deleting each message once its item is in the table
     Redrive(RedriveArgs),
     /// Serve the questions above to an AI assistant: a read-only Model Context Protocol
-    /// server on stdin/stdout (tools: task_history, cluster_failures, service_history,
-    /// definition_runs); AWS is asked only when a tool runs
+    /// server on stdin/stdout, a tool per question; AWS is asked only when a tool runs
     Mcp(McpArgs),
 }
 

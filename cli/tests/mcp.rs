@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use serde_json::{Value, json};
 use support::*;
 
-/// The server's tools, by name: tools/list must list exactly these.
+/// The server's tools, by name: tools/list must list exactly these (and the README's table).
 const TOOLS: &[&str] = &[
     "cluster_failures",
     "definition_runs",
@@ -252,6 +252,14 @@ fn the_readme_s_client_configurations_start_the_server() -> TestResult {
         .map(serde_json::from_str)
         .collect::<Result<_, _>>()?;
     assert_eq!(configs.len(), 2, "Claude Desktop and VS Code");
+    // AND its table names every tool
+    let mut documented: Vec<&str> = section
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split('`').next())
+        .collect();
+    documented.sort_unstable();
+    assert_eq!(documented, TOOLS, "the README's tool table");
     for config in configs {
         let servers = config["mcpServers"]
             .as_object()
