@@ -62,7 +62,7 @@ help: ## List the targets
 # ---------------------------------------------------------------------------- tools
 
 .PHONY: tools
-tools: ## Install the Python tools (moto server, cargo-lambda, awscli, awslambdaric)
+tools: ## Install the Python tools (moto server, cargo-lambda, awscli, awslambdaric, the MCP client)
 	@$(PYTHON) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 
 .PHONY: cargo-lambda
@@ -71,7 +71,7 @@ cargo-lambda:
 
 .PHONY: moto
 moto:
-	@{ command -v moto_server >/dev/null && $(PYTHON) -c 'import cheroot' 2>/dev/null; } || $(MAKE) --no-print-directory tools
+	@{ command -v moto_server >/dev/null && $(PYTHON) -c 'import cheroot, mcp' 2>/dev/null; } || $(MAKE) --no-print-directory tools
 
 build/terraformrc:
 	@mkdir -p build
@@ -209,7 +209,7 @@ BLACKBOX_TESTS := --test bad_input --test ecs_audit_env --test environment_alarm
   --test environment_plans --test fault_proxy --test function --test iam_policy \
   --test lambda_replay --test local_environment --test mutants --test soak --test tls \
   --test queries --test readme_recipes --test redrive --test report --test report_scale \
-  --test why
+  --test why --test mcp
 # The black-box layer runs as two concurrent `cargo test` runs over one build: its tests mostly
 # wait on the local API and Terraform, so one run leaves a core idle. This half is the first
 # run (about half the time), the rest of BLACKBOX_TESTS the second.

@@ -18,7 +18,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
                   ecs-audit --env prd --all-regions cluster prod --since 2h --failures\n  \
                   ecs-audit --env prd service prod/web --since 1d --output json\n  \
                   ecs-audit --env prd definition report:12 --since 7d --tz local\n  \
-                  ecs-audit --env prd report --cluster prod --since 1d --html timeline.html"
+                  ecs-audit --env prd report --cluster prod --since 1d --html timeline.html\n  \
+                  ecs-audit --env prd mcp                       (an MCP server for AI assistants, on stdio)"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -135,6 +136,9 @@ pub enum Command {
     /// Show the events in a region's failure queues and why they failed; record them again
     /// (after a y/N, or --yes), deleting each message once its item is in the table
     Redrive(RedriveArgs),
+    /// Serve the questions above to an AI assistant: a read-only Model Context Protocol
+    /// server on stdin/stdout, a tool per question; AWS is asked only when a tool runs
+    Mcp(McpArgs),
 }
 
 /// `ecs-audit task`.
@@ -230,6 +234,11 @@ pub struct RedriveArgs {
     #[arg(long, value_name = "DAYS")]
     pub retention_days: Option<u32>,
 }
+
+/// `ecs-audit mcp`: the common flags (`--env`, `--region`, `--table`, …) are every tool
+/// call's defaults; a call may name another environment or region.
+#[derive(Debug, Clone, Args)]
+pub struct McpArgs {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum QueueChoice {

@@ -128,6 +128,12 @@ pub enum Error {
     #[error("cannot write the output: {0}")]
     Output(String),
 
+    /// The MCP connection failed (`ecs-audit mcp`): the client sent what is not MCP, or went away.
+    #[error(
+        "the MCP connection failed: {0}; start ecs-audit mcp from an MCP client (it speaks JSON-RPC on stdin/stdout)"
+    )]
+    Mcp(String),
+
     /// An SQS call on a failure queue failed (redrive).
     #[error(
         "SQS {operation} on queue {queue:?} in region {region} failed: {message}; check --env/--table and --region, and that the environment is deployed there"

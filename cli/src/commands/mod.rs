@@ -3,6 +3,7 @@
 //! [`Session`] the run opened. To add a question: its flags in [`crate::cli`], its key
 //! condition in [`crate::query`], a module here, a line in [`Request`].
 
+pub mod mcp;
 pub mod query;
 pub mod redrive;
 pub mod report;
@@ -42,6 +43,12 @@ impl Request {
             Command::Definition(args) => Request::Query(query::definition(args, now)?),
             Command::Report(args) => Request::Report(report::read(args, now)?),
             Command::Redrive(args) => Request::Redrive(redrive::read(args, environment)?),
+            // A server, not a question: `main` serves it ([`mcp::serve`]) before any request.
+            Command::Mcp(_) => {
+                return Err(crate::error::Error::BadArgument(
+                    "mcp is a server: run `ecs-audit mcp` from an MCP client".into(),
+                ));
+            }
         })
     }
 
