@@ -445,12 +445,16 @@ impl Run {
 
     /// The JSON array printed with `--output json`.
     pub fn records(&self) -> TestResult<Vec<Value>> {
+        Ok(self.json()?.as_array().cloned().ok_or("not an array")?)
+    }
+
+    /// The JSON value printed with `--output json` (an array of records, or `why`'s answer).
+    pub fn json(&self) -> TestResult<Value> {
         if self.code != 0 {
             return Err(format!("exit {}: {}", self.code, self.stderr).into());
         }
-        let value: Value = serde_json::from_str(&self.stdout)
-            .map_err(|error| format!("{error}: {}", self.stdout))?;
-        Ok(value.as_array().cloned().ok_or("not an array")?)
+        Ok(serde_json::from_str(&self.stdout)
+            .map_err(|error| format!("{error}: {}", self.stdout))?)
     }
 }
 

@@ -19,7 +19,7 @@ use crate::cli::Common;
 use crate::error::{Error, Result, one_line};
 use crate::session;
 use answer::{answer, input_schema};
-use params::{ClusterFailures, DefinitionRuns, ServiceHistory, TaskHistory};
+use params::{ClusterFailures, DefinitionRuns, ServiceHistory, TaskHistory, WhyStopped};
 
 /// What an assistant reads first: what the log is and how to ask it.
 const INSTRUCTIONS: &str = "Answers from the ecs-state-logger audit table: every ECS task, service and deployment \
@@ -52,6 +52,15 @@ impl AuditServer {
     )]
     async fn task_history(&self, arguments: JsonObject) -> CallToolResult {
         answer::<TaskHistory>(&self.common, arguments).await
+    }
+
+    #[tool(
+        description = "Why a task stopped: how it ended in plain words (exit codes, out of memory, image pull, secrets, health checks, Spot, placement, EBS), each container's image and digest, the deployment that started it and that deployment's events, what the service did around the stop, and how many other runs ended the same way: `ecs-audit why`",
+        input_schema = input_schema::<WhyStopped>(),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn why_stopped(&self, arguments: JsonObject) -> CallToolResult {
+        answer::<WhyStopped>(&self.common, arguments).await
     }
 
     #[tool(

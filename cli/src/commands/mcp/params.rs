@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::cli::{
     ClusterArgs, Command, Common, DefinitionArgs, OutputFormat, Range, ServiceArgs, TaskArgs,
-    TzChoice,
+    TzChoice, WhyArgs,
 };
 
 /// What a tool's arguments ask: one CLI subcommand.
@@ -90,6 +90,33 @@ impl ToolParams for TaskHistory {
             since: self.since,
         };
         (self.scope, Command::Task(args))
+    }
+}
+
+/// `why_stopped`: `ecs-audit why`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub struct WhyStopped {
+    /// Task ARN, <cluster>/<id>, or a task id with `cluster` (short ids accepted where unambiguous)
+    pub task: String,
+    /// Cluster to look a task id up in
+    pub cluster: Option<String>,
+    /// How far back to look a task id up: a duration (2h, 14d) or a UTC time; default 14d
+    pub since: Option<String>,
+    /// How far either side of the stop to read the service's actions and the runs that ended the same way (30m, 1h, 2h); default 1h
+    pub window: Option<String>,
+    #[serde(flatten)]
+    pub scope: Scope,
+}
+
+impl ToolParams for WhyStopped {
+    fn command(self) -> (Scope, Command) {
+        let args = WhyArgs {
+            task: self.task,
+            cluster: self.cluster,
+            since: self.since,
+            window: self.window,
+        };
+        (self.scope, Command::Why(args))
     }
 }
 
