@@ -411,21 +411,22 @@ mod tests {
         hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// The day is the one `make demo` has always replayed: these digests are of the files
-    /// the demo's earlier generator wrote for the same anchor and regions. A deliberate change
-    /// of the day changes them (then the demo's answers change too: check them).
+    /// The day `make demo` replays, pinned: the demo's earlier generator's files for the same
+    /// anchor and regions, plus the ingest rollout's two deployment events (so `why` on the
+    /// memory kill shows the deployment that started it). A deliberate change of the day
+    /// changes these digests (then the demo's answers change too: check them).
     #[test]
     fn the_day_is_byte_for_byte_the_demo_day() {
         let anchor = 1_796_013_382;
         let two = regions(&["xx-test-1", "xx-test-2"]);
         assert_eq!(
             digest(&demo_day(anchor, DEMO_CLUSTER, &two)),
-            "96d80125e6a97560e134af10670dcdac77f5636bce40780757aab10f781a22b4"
+            "c22076c06784ae9c7cb531987976e0b93c5cd167275cc17645a1efe67c77f1fa"
         );
         let one = regions(&["xx-test-1"]);
         assert_eq!(
             digest(&demo_day(anchor, DEMO_CLUSTER, &one)),
-            "fc500160d94f618c5733e9837c8695e474c4f1d81b3bde83de9cfc8e53572ba5"
+            "9728130b0c6164ec4fb451d591cc3f525b428530ed33d1a1b83ade25ae54a5fe"
         );
     }
 

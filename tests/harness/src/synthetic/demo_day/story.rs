@@ -252,6 +252,17 @@ pub(super) fn ec2_day(day: &mut Day) {
         ]
     };
     let ingest_deploy = "ecs-svc/2208765432109876543";
+    // The rollout that started the ingest tasks, so `why` on the memory kill shows it.
+    let rollout = [
+        ("SERVICE_DEPLOYMENT_IN_PROGRESS", "in progress", 945.0),
+        ("SERVICE_DEPLOYMENT_COMPLETED", "completed", 936.0),
+    ];
+    for (name, words, minutes) in rollout {
+        let reason = format!("ECS deployment {ingest_deploy} {words}.");
+        let event = day.deployment("ingest", (name, "INFO"), minutes, ingest_deploy, &reason);
+        let key = format!("ingest-deploy-{}", words.replace(' ', "-"));
+        day.deliver_all(vec![(key, event)], Extra::default());
+    }
     let oom = Task::new(day, "ingest-a", "ingest:17", ingest.clone())
         .ec2()
         .service("ingest", ingest_deploy);
