@@ -114,6 +114,8 @@ pub struct AuditRecord {
 #[serde(rename_all = "camelCase")]
 pub struct ContainerRecord {
     pub name: Option<String>,
+    /// Absent when every container of the task runs one image, which the item then stores
+    /// once: read it with [`AuditRecord::container_image`].
     pub image: Option<String>,
     pub last_status: Option<String>,
     pub exit_code: Option<i64>,
