@@ -19,9 +19,10 @@ pub struct Found {
 }
 
 impl Found {
-    /// The event's own region when recorded, else the region of the table it came from.
+    /// The event's own region (stored, or named by its resource ARN), else the region of the
+    /// table it came from.
     pub fn region(&self) -> &str {
-        self.record.region.as_deref().unwrap_or(&self.region)
+        self.record.source_region().unwrap_or(&self.region)
     }
 }
 
@@ -100,7 +101,7 @@ where
         failed: record.failure.is_some(),
         time: show_time(time, zone),
         region: found.region().to_string(),
-        cluster: or_dash(record.cluster.as_deref()),
+        cluster: or_dash(record.cluster_name()),
         service: or_dash(record.service.as_deref()),
         task: or_dash(record.task_id()),
         status,
@@ -218,13 +219,13 @@ pub fn summary(events: usize, failures: usize, regions: &[String], what: &str) -
     )
 }
 
-/// A record as JSON; `region` is filled in from the table's region when the event did not
-/// carry one.
+/// A record as JSON; `region` is filled in (from the resource ARN, else the table's region)
+/// when the item does not store it.
 pub fn json_value(found: &Found) -> Result<Value, serde_json::Error> {
     let mut value = serde_json::to_value(&found.record)?;
     if let Value::Object(map) = &mut value {
         map.entry("region")
-            .or_insert_with(|| Value::String(found.region.clone()));
+            .or_insert_with(|| Value::String(found.region().to_string()));
     }
     Ok(value)
 }
@@ -358,6 +359,24 @@ mod tests {
         assert_eq!(row.status, "SERVICE_TASK_PLACEMENT_FAILURE");
         assert_eq!(row.stop_code, "-");
         assert_eq!(row.reason, "RESOURCE:MEMORY");
+    }
+
+    #[test]
+    fn what_an_item_leaves_out_is_read_from_its_task_arn() {
+        // A global table's replica in another region, an item that stores neither its region
+        // nor (a step between RUNNING and STOPPED) its cluster.
+        let mut replicated = oom_task();
+        replicated.region = "xx-test-9".into();
+        replicated.record.region = None;
+        replicated.record.cluster = None;
+        assert_eq!(replicated.region(), "xx-test-1");
+        let row = row::<Utc>(&replicated, SortField::EventTime, &Zone::Utc);
+        assert_eq!(
+            (row.region.as_str(), row.cluster.as_str()),
+            ("xx-test-1", "prod")
+        );
+        let json = json_value(&replicated).unwrap();
+        assert_eq!(json["region"], "xx-test-1");
     }
 
     #[test]

@@ -120,7 +120,8 @@ pub fn definition_runs(definition: &Definition, range: &TimeRange) -> QuerySpec 
     spec
 }
 
-/// (c) Every event of a cluster, newest first.
+/// (c) A cluster's events, newest first (its tasks when they start running and when they stop;
+/// a task's steps between are in its history, (a)).
 pub fn cluster_events(cluster: &str, range: &TimeRange) -> QuerySpec {
     timeline(CLUSTER_TIME_INDEX, cluster, range)
 }
@@ -130,7 +131,8 @@ pub fn cluster_failures(cluster: &str, range: &TimeRange) -> QuerySpec {
     timeline(CLUSTER_FAILURES_INDEX, cluster, range)
 }
 
-/// (e) Every event of one service, newest first.
+/// (e) One service's events, newest first (its tasks when they start running and when they
+/// stop).
 pub fn service_events(service: &ServiceRef, range: &TimeRange) -> QuerySpec {
     timeline(SERVICE_TIME_INDEX, &service.key(), range)
 }

@@ -5,6 +5,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::item::Item;
+use crate::record::AuditRecord;
 use crate::schema::{PARTITION_KEY, SORT_KEY};
 use crate::text::{canonical_json, short_hex};
 
@@ -27,10 +28,32 @@ fn content_attributes(item: &Item) -> impl Iterator<Item = (&String, &Value)> {
 }
 
 /// True when two items record the same event: equal in every attribute but their key and
-/// [`DELIVERY_ATTRIBUTES`]. A stored item that differs is a conflict, never a duplicate.
+/// [`DELIVERY_ATTRIBUTES`], once both are in the current layout (an item stored before the
+/// timelines became sparse still carries `cluster`, `region`, ... that the same event's item
+/// now leaves out, see [`AuditRecord::apply_layout`]). A stored item that differs is a
+/// conflict, never a duplicate.
 pub fn same_event(a: &Item, b: &Item) -> bool {
+    same_content(a, b)
+        || match (current_layout(a), current_layout(b)) {
+            (Some(a), Some(b)) => same_content(&a, &b),
+            _ => false,
+        }
+}
+
+fn same_content(a: &Item, b: &Item) -> bool {
     content_attributes(a).count() == content_attributes(b).count()
         && content_attributes(a).all(|(name, value)| b.get(name) == Some(value))
+}
+
+/// `item` as the current writer would store it; `None` when it holds anything a record does
+/// not (a newer writer's attribute), which must not be dropped from the comparison.
+fn current_layout(item: &Item) -> Option<Item> {
+    let mut record: AuditRecord = serde_json::from_value(Value::Object(item.clone())).ok()?;
+    if record.to_item().ok()? != *item {
+        return None;
+    }
+    record.apply_layout();
+    record.to_item().ok()
 }
 
 /// The item that keeps `item` when a different event already holds its key: the same
@@ -98,5 +121,38 @@ mod tests {
         let mut other = item.clone();
         other.insert("lastStatus".into(), json!("STOPPED"));
         assert_ne!(conflict_item(&other)[SORT_KEY], conflict[SORT_KEY]);
+    }
+
+    #[test]
+    fn an_item_stored_in_the_earlier_layout_is_the_same_event() {
+        let arn = "arn:aws:ecs:xx-test-1:111122223333:task/prod/0a1b";
+        let image = "111122223333.dkr.ecr.xx-test-1.amazonaws.com/web:1";
+        let detail = json!({"taskArn": arn, "version": 2, "lastStatus": "PENDING",
+            "desiredStatus": "RUNNING", "group": "service:web",
+            "containers": [{"name": "web", "image": image}, {"name": "log", "image": image}]});
+        let item = record_of(&envelope("ECS Task State Change", json!([]), detail))
+            .to_item()
+            .unwrap();
+        let mut earlier = item.clone();
+        for (name, value) in [
+            ("region", json!("xx-test-1")),
+            ("account", json!("111122223333")),
+            ("group", json!("service:web")),
+            ("cluster", json!("prod")),
+            ("serviceKey", json!("prod/web")),
+            (
+                "containers",
+                json!([{"name": "web", "image": image}, {"name": "log", "image": image}]),
+            ),
+        ] {
+            assert_ne!(item.get(name), Some(&value), "{name} is left out now");
+            earlier.insert(name.into(), value);
+        }
+        earlier.remove("image");
+        assert!(same_event(&earlier, &item));
+        assert!(same_event(&item, &earlier));
+        let mut other = earlier.clone();
+        other.insert("lastStatus".into(), json!("RUNNING"));
+        assert!(!same_event(&other, &item));
     }
 }

@@ -7,7 +7,8 @@
 //!   leniently (a field of another type is set aside as drift, never fatal);
 //! - [`mapping`]: event → [`record::AuditRecord`], the item a person reads; [`keys`] makes its
 //!   sort key, [`limits`] cuts what is too big, [`failure`] says whether it is a failure
-//!   and of which kind (the one rule, rendered into `docs/failure-rule.md`);
+//!   and of which kind (the one rule, rendered into `docs/failure-rule.md`), [`timeline`]
+//!   which events the timeline indexes list, [`derived`] what is not stored twice;
 //! - [`item`]: the record as stored (attribute name → JSON), [`attributes`] the same in
 //!   DynamoDB's types, [`conflict`] what counts as the same event when a key is taken;
 //! - [`schema`]: the table's keys and indexes, read from `modules/audit-table/schema.json`
@@ -31,6 +32,7 @@ pub mod attributes;
 pub mod capacity;
 pub mod conflict;
 pub mod contract;
+pub mod derived;
 pub mod environment;
 pub mod error;
 pub mod event;
@@ -43,6 +45,7 @@ pub mod mapping;
 pub mod record;
 pub mod schema;
 pub mod text;
+pub mod timeline;
 pub mod why;
 
 #[cfg(test)]

@@ -110,6 +110,7 @@ pub fn build(event: &EcsEvent<'_>, retention_days: u32) -> Result<AuditRecord, E
     if record.failure.is_some() {
         record.failed_at = Some(record.event_time.clone());
     }
+    record.apply_layout();
     record.drifted_fields = drifted_fields(&event.drifted, &mut cuts);
     if !cuts.0.is_empty() {
         record.original_bytes = Some(json_size(event.raw));

@@ -10,10 +10,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_with::skip_serializing_none;
 
+use crate::derived::{self, arn_region_account, service_group};
 use crate::error::Error;
 use crate::item::{Item, indexes_of};
 use crate::schema::IndexSpec;
 use crate::text::last_segment;
+use crate::timeline;
 
 /// One stored event. Field names are the DynamoDB attribute names (camelCase, as ECS names
 /// them), so the console shows self-describing columns.
@@ -29,13 +31,19 @@ pub struct AuditRecord {
     pub event_time: String,
     /// Epoch seconds: DynamoDB's TTL deletes the item after this.
     pub expires_at: i64,
+    /// Only when the resource ARN does not name it: read it with [`Self::source_region`].
     pub region: Option<String>,
+    /// Only when the resource ARN does not name it: read it with [`Self::source_account`].
     pub account: Option<String>,
+    /// The cluster name; on task events only those the timelines list ([`crate::timeline`]),
+    /// as it is the key of `cluster-time` and `cluster-failures`.
     pub cluster: Option<String>,
     pub service: Option<String>,
-    /// `<cluster>/<service>`, on every event of a service: the `service-time` index key.
-    /// Service names are unique only within a cluster.
+    /// `<cluster>/<service>`, on the events of a service the timelines list
+    /// ([`crate::timeline`]): the `service-time` index key. Service names are unique only
+    /// within a cluster.
     pub service_key: Option<String>,
+    /// Only when it is not `service:<service>`: read it with [`Self::task_group`].
     pub group: Option<String>,
     pub started_by: Option<String>,
     /// `family:revision`.
@@ -62,6 +70,9 @@ pub struct AuditRecord {
     /// `family-stopped` index.
     pub stopped_at: Option<String>,
     pub containers: Option<Vec<ContainerRecord>>,
+    /// The image of every container, when they all run the same one: stored once here, not
+    /// in each container ([`crate::derived`]). Read with [`Self::container_image`].
+    pub image: Option<String>,
     /// How many containers beyond [`crate::limits::MAX_CONTAINERS`] the event listed.
     pub containers_omitted: Option<u64>,
     /// `name=code` pairs, readable in the console's table view.
@@ -123,6 +134,8 @@ pub struct AuditRecord {
 #[serde(rename_all = "camelCase")]
 pub struct ContainerRecord {
     pub name: Option<String>,
+    /// Absent when every container of the task runs one image, which the item then stores
+    /// once: read it with [`AuditRecord::container_image`].
     pub image: Option<String>,
     /// `sha256:…` where the event carries it (ECR images).
     pub image_digest: Option<String>,
@@ -161,6 +174,52 @@ impl AuditRecord {
         self.resource_arn
             .contains(":task/")
             .then(|| last_segment(&self.resource_arn))
+    }
+
+    /// The region the event came from: stored when the resource ARN does not name it
+    /// ([`crate::derived`]), else the ARN's.
+    pub fn source_region(&self) -> Option<&str> {
+        self.region
+            .as_deref()
+            .or_else(|| arn_region_account(&self.resource_arn).map(|(region, _)| region))
+    }
+
+    /// The account the event came from, like [`Self::source_region`].
+    pub fn source_account(&self) -> Option<&str> {
+        self.account
+            .as_deref()
+            .or_else(|| arn_region_account(&self.resource_arn).map(|(_, account)| account))
+    }
+
+    /// The cluster: stored on what the timelines list, else the one a task ARN names
+    /// (`…:task/<cluster>/<id>`; the old ARN format without it names none).
+    pub fn cluster_name(&self) -> Option<&str> {
+        self.cluster.as_deref().or_else(|| {
+            let (_, path) = self.resource_arn.split_once(":task/")?;
+            let (cluster, _id) = path.split_once('/')?;
+            Some(cluster).filter(|cluster| !cluster.is_empty())
+        })
+    }
+
+    /// A task's group: stored unless it is its service's (`service:<service>`).
+    pub fn task_group(&self) -> Option<String> {
+        self.group
+            .clone()
+            .or_else(|| self.service.as_deref().map(service_group))
+            .filter(|_| self.task_id().is_some())
+    }
+
+    /// A container's image: its own, or the one all the task's containers share.
+    pub fn container_image<'a>(&'a self, container: &'a ContainerRecord) -> Option<&'a str> {
+        container.image.as_deref().or(self.image.as_deref())
+    }
+
+    /// What of the record is stored: off the timelines unless [`timeline::is_listed`],
+    /// nothing its other attributes already say ([`derived`]). The mapping applies it to
+    /// every new record; [`crate::conflict`] to items stored before, to compare them.
+    pub fn apply_layout(&mut self) {
+        timeline::apply(self);
+        derived::apply(self);
     }
 
     /// The indexes this record is written to (those whose two key attributes it has); each

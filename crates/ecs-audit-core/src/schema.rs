@@ -23,9 +23,11 @@ pub const SORT_KEY: &str = "eventKey";
 /// Epoch seconds after which DynamoDB's TTL deletes the item.
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
 
-/// Every event of a cluster by time: `cluster` + `eventTime`.
+/// A cluster's events by time: `cluster` + `eventTime` (a task when it starts running and
+/// when it stops, [`crate::timeline`]).
 pub const CLUSTER_TIME_INDEX: &str = "cluster-time";
-/// Every event of one service (its actions, deployments and tasks): `serviceKey` + `eventTime`.
+/// One service's events (its actions, deployments, and its tasks when they start running
+/// and when they stop): `serviceKey` + `eventTime`.
 pub const SERVICE_TIME_INDEX: &str = "service-time";
 /// One entry per finished task run: `family` + `stoppedAt` (only STOPPED task events).
 pub const FAMILY_STOPPED_INDEX: &str = "family-stopped";

@@ -333,7 +333,7 @@ fn last_of(history: &[AuditRecord]) -> Option<&AuditRecord> {
 /// The newest value of a field across the history.
 fn newest<'a>(
     history: &'a [AuditRecord],
-    field: impl Fn(&'a AuditRecord) -> Option<&'a String>,
+    field: impl Fn(&'a AuditRecord) -> Option<&'a str>,
 ) -> Option<String> {
     let mut ordered: Vec<&AuditRecord> = history.iter().collect();
     ordered.sort_by(|a, b| {
@@ -341,7 +341,7 @@ fn newest<'a>(
             .cmp(&b.version)
             .then(a.event_key.cmp(&b.event_key))
     });
-    ordered.into_iter().rev().find_map(field).cloned()
+    ordered.into_iter().rev().find_map(field).map(str::to_owned)
 }
 
 /// `arn:<partition>:ecs:<region>:<account>:service/<cluster>/<service>` for a task of that
@@ -361,17 +361,17 @@ fn service_arn(task_arn: &str, cluster: &str, service: &str) -> Option<String> {
 pub fn plan(history: &[AuditRecord], window: Duration) -> Option<Plan> {
     let last = last_of(history)?;
     let task_arn = last.resource_arn.clone();
-    let cluster = newest(history, |r| r.cluster.as_ref());
-    let service = newest(history, |r| r.service.as_ref());
-    let family = newest(history, |r| r.family.as_ref());
-    let started_by = newest(history, |r| r.started_by.as_ref());
+    let cluster = newest(history, AuditRecord::cluster_name);
+    let service = newest(history, |r| r.service.as_deref());
+    let family = newest(history, |r| r.family.as_deref());
+    let started_by = newest(history, |r| r.started_by.as_deref());
     let mut notes = Vec::new();
 
     let service_arn = match (&cluster, &service) {
         (Some(cluster), Some(service)) => service_arn(&task_arn, cluster, service),
         _ => None,
     };
-    let created = newest(history, |r| r.created_at.as_ref())
+    let created = newest(history, |r| r.created_at.as_deref())
         .or_else(|| history.iter().map(|r| r.event_time.clone()).min())
         .and_then(|text| parse_time(&text));
     let deployment = match (&started_by, &service_arn, created) {
@@ -570,19 +570,20 @@ pub fn assemble(history: &[AuditRecord], plan: &Plan, found: &Found) -> Option<W
     };
     Some(WhyAnswer {
         task_arn: plan.task_arn.clone(),
-        region: newest(history, |r| r.region.as_ref()),
-        cluster: newest(history, |r| r.cluster.as_ref()),
-        service: newest(history, |r| r.service.as_ref()),
-        family: newest(history, |r| r.family.as_ref()),
-        task_definition: newest(history, |r| r.task_definition.as_ref()),
-        group: newest(history, |r| r.group.as_ref()),
-        started_by: newest(history, |r| r.started_by.as_ref()),
-        launch_type: newest(history, |r| r.launch_type.as_ref()),
-        capacity_provider: newest(history, |r| r.capacity_provider.as_ref()),
+        region: newest(history, AuditRecord::source_region),
+        cluster: newest(history, AuditRecord::cluster_name),
+        service: newest(history, |r| r.service.as_deref()),
+        family: newest(history, |r| r.family.as_deref()),
+        task_definition: newest(history, |r| r.task_definition.as_deref()),
+        group: newest(history, |r| r.group.as_deref())
+            .or_else(|| history.iter().find_map(AuditRecord::task_group)),
+        started_by: newest(history, |r| r.started_by.as_deref()),
+        launch_type: newest(history, |r| r.launch_type.as_deref()),
+        capacity_provider: newest(history, |r| r.capacity_provider.as_deref()),
         last_status: last.last_status.clone(),
-        created_at: newest(history, |r| r.created_at.as_ref()),
-        started_at: newest(history, |r| r.started_at.as_ref()),
-        stopping_at: newest(history, |r| r.stopping_at.as_ref()),
+        created_at: newest(history, |r| r.created_at.as_deref()),
+        started_at: newest(history, |r| r.started_at.as_deref()),
+        stopping_at: newest(history, |r| r.stopping_at.as_deref()),
         stopped_at: last.stopped_at.clone(),
         lifecycle: steps
             .iter()
@@ -624,7 +625,16 @@ pub fn assemble(history: &[AuditRecord], plan: &Plan, found: &Found) -> Option<W
 /// leaves it out (a STOPPED event may not repeat the digest).
 fn containers(steps: &[&AuditRecord]) -> Vec<ContainerImage> {
     let mut by_name: Vec<ContainerImage> = Vec::new();
-    for container in steps.iter().flat_map(|r| r.containers.iter().flatten()) {
+    let with_record = steps.iter().copied().flat_map(|record| {
+        record
+            .containers
+            .iter()
+            .flatten()
+            .map(move |container| (record, container))
+    });
+    for (record, container) in with_record {
+        // A container's image may be stored once for the whole task (`record.image`).
+        let image = record.container_image(container).map(str::to_owned);
         let position = by_name.iter().position(|c| c.name == container.name);
         let entry = match position {
             Some(position) => &mut by_name[position],
@@ -646,7 +656,7 @@ fn containers(steps: &[&AuditRecord]) -> Vec<ContainerImage> {
                 old.clone_from(new);
             }
         };
-        keep(&mut entry.image, &container.image);
+        keep(&mut entry.image, &image);
         keep(&mut entry.image_digest, &container.image_digest);
         keep(&mut entry.last_status, &container.last_status);
         keep(&mut entry.reason, &container.reason);

@@ -2,8 +2,8 @@
 //! its arguments ([`args`]), the two functions and how each is started (here), the events'
 //! expected items ([`expected`]), the warm run and its scan ([`warm`], [`run`], [`stats`]),
 //! their tables ([`tables`]), CPU accounting ([`cpu`]), the cold path ([`cold`]: TLS to the
-//! local API, a CPU quota of Lambda's share, fresh processes), prices ([`prices`]) and the
-//! report ([`report`]).
+//! local API, a CPU quota of Lambda's share, fresh processes), prices ([`prices`]), the
+//! report ([`report`]) and the write budget from the mapping alone ([`units`]).
 
 pub mod args;
 pub mod cold;
@@ -17,6 +17,7 @@ pub mod run;
 pub mod stats;
 pub mod tables;
 pub mod tls_api;
+pub mod units;
 pub mod warm;
 
 use std::path::Path;

@@ -14,11 +14,16 @@ pub const LAMBDA_ARM64_USD_PER_GB_SECOND: f64 = 0.000_013_333_4;
 /// DynamoDB on-demand write request units, Standard table class (the price since the
 /// 2024-11-01 cut): USD per million. Index writes are charged the same way.
 pub const DYNAMODB_USD_PER_MILLION_WRU: f64 = 0.625;
-/// Global tables, per extra region: each write is replicated as replicated write request
-/// units (on demand: the same price as a write since the 2024-11-01 cut), index writes in the
-/// replica as writes, and the item crosses regions as data transfer out (USD per GB).
+/// Global tables, per extra region: the item is written to the replica table as replicated
+/// write request units (rWRU, one per started KiB of the item, "priced the same as
+/// single-Region write units"), each index of the replica is written as ordinary write
+/// request units at its entry's size, and the item crosses regions as data transfer
+/// (USD per GB). Read on [`GLOBAL_TABLES_READ_ON`] at [`GLOBAL_TABLES_BILLING_PAGE`].
 pub const DYNAMODB_USD_PER_MILLION_REPLICATED_WRU: f64 = 0.625;
 pub const INTER_REGION_TRANSFER_USD_PER_GB: f64 = 0.02;
+pub const GLOBAL_TABLES_BILLING_PAGE: &str =
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/global-tables-billing.html";
+pub const GLOBAL_TABLES_READ_ON: &str = "2026-11-30";
 /// The memory both functions are costed at.
 pub const MEMORY_MB: u32 = 128;
 

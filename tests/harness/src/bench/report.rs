@@ -277,6 +277,15 @@ pub fn report(bench: &Bench, summary: &Summary, packages: (u64, u64), machine: &
         "",
         None,
     );
+    let within = summary.both(Run::task_items_within_one_unit);
+    row(
+        "task items ≤ 1 KiB (one table write unit), share",
+        within.0,
+        within.1,
+        3,
+        "≥ 0.95",
+        Some(within.0 >= 0.95),
+    );
     let task_index = summary.rust(|r| ratio(r.task_index_units as f64, r.task_items as f64));
     let by_index: Vec<String> = indexes()
         .iter()
@@ -392,32 +401,62 @@ pub fn report(bench: &Bench, summary: &Summary, packages: (u64, u64), machine: &
             usd(costs[3].total() / kept.1),
         ],
     );
-    // Global tables: per extra region, each event's units again (replicated writes for the
-    // table, writes for the replica's indexes) plus the item's bytes across regions
+    // Global tables, per extra region: the item again as replicated writes, each index entry
+    // again as writes in the replica's own indexes, and the item's bytes across regions
     // (puts ÷ events: ours one per event, the recipe one per task event, overwrites included).
-    let replica = |units: f64, bytes: f64, stored: f64| {
-        units * DYNAMODB_USD_PER_MILLION_REPLICATED_WRU
-            + 1e6 * bytes * stored / 1e9 * INTER_REGION_TRANSFER_USD_PER_GB
-    };
+    let table_units = summary.both(|r| ratio(r.table_units as f64, events as f64));
+    let index_units = summary.both(|r| ratio(r.index_units as f64, events as f64));
     let puts = summary.both(|r| r.task_items as f64);
     let stored = (
         ratio(written.0, events as f64),
         ratio(puts.1, events as f64),
     );
-    let replica_cost = (
-        replica(units.0, item.0, stored.0),
-        replica(units.1, item.1, stored.1),
+    let replicated = (
+        table_units.0 * DYNAMODB_USD_PER_MILLION_REPLICATED_WRU,
+        table_units.1 * DYNAMODB_USD_PER_MILLION_REPLICATED_WRU,
+    );
+    let replica_indexes = (
+        index_units.0 * DYNAMODB_USD_PER_MILLION_WRU,
+        index_units.1 * DYNAMODB_USD_PER_MILLION_WRU,
+    );
+    let transfer = (
+        1e6 * item.0 * stored.0 / 1e9 * INTER_REGION_TRANSFER_USD_PER_GB,
+        1e6 * item.1 * stored.1 / 1e9 * INTER_REGION_TRANSFER_USD_PER_GB,
+    );
+    let both = |pair: (f64, f64)| [pair.0, pair.1, pair.0, pair.1];
+    cost_row(
+        "global table, per extra region: replicated write units per event (the table item)",
+        both(table_units).map(|v| num(v, 3)),
     );
     cost_row(
         &format!(
-            "global table, per extra region: units × ${DYNAMODB_USD_PER_MILLION_REPLICATED_WRU} per million replicated writes + item bytes × ${INTER_REGION_TRANSFER_USD_PER_GB}/GB across regions"
+            "global table, per extra region: replicated writes, units × ${DYNAMODB_USD_PER_MILLION_REPLICATED_WRU} per million rWRU"
         ),
-        [
-            usd(replica_cost.0),
-            usd(replica_cost.1),
-            usd(replica_cost.0),
-            usd(replica_cost.1),
-        ],
+        both(replicated).map(usd),
+    );
+    cost_row(
+        "global table, per extra region: index write units per event in the replica",
+        both(index_units).map(|v| num(v, 3)),
+    );
+    cost_row(
+        &format!(
+            "global table, per extra region: the replica's index writes, units × ${DYNAMODB_USD_PER_MILLION_WRU} per million"
+        ),
+        both(replica_indexes).map(usd),
+    );
+    cost_row(
+        &format!(
+            "global table, per extra region: item bytes across regions × ${INTER_REGION_TRANSFER_USD_PER_GB}/GB"
+        ),
+        both(transfer).map(usd),
+    );
+    cost_row(
+        "**global table, per extra region: total**",
+        both((
+            replicated.0 + replica_indexes.0 + transfer.0,
+            replicated.1 + replica_indexes.1 + transfer.1,
+        ))
+        .map(|v| format!("**{}**", usd(v))),
     );
     let gb = f64::from(MEMORY_MB) / 1024.0;
     cost_row(
@@ -435,7 +474,12 @@ pub fn report(bench: &Bench, summary: &Summary, packages: (u64, u64), machine: &
          {DYNAMODB_PRICE_PAGE} (on-demand Standard table class). Durations are measured here against moto on \
          loopback with whole cores, not against DynamoDB in a 128 MB sandbox (which gives about 1/14 of a vCPU): \
          read the duration lines as relative, the request and write-unit lines as exact for this event mix. \
-         The recipe is costed at on-demand prices too (it ships provisioned at 1 WCU, which throttles under bursts)."
+         The recipe is costed at on-demand prices too (it ships provisioned at 1 WCU, which throttles under bursts). \
+         Global tables as {GLOBAL_TABLES_BILLING_PAGE} describes them (read on {GLOBAL_TABLES_READ_ON}): writes to \
+         a replica table are replicated write request units, \"priced the same as single-Region write units\", \
+         charged in every replica region; its global secondary indexes are written with ordinary write units; \
+         cross-Region transfer at the inter-region rate. In a global table the home region's own table writes \
+         are rWRUs too, at the same price."
     );
     out
 }

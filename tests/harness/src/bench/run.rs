@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use super::Implementation;
 use super::stats::ratio;
 
 /// Everything measured in one run of one implementation.
@@ -43,6 +44,8 @@ pub struct Run {
     pub task_write_units: usize,
     pub task_table_units: usize,
     pub task_index_units: usize,
+    /// Task items over 1 KiB (two or more table write units).
+    pub task_items_over_one_unit: usize,
     /// Ours only: index write units of task events, by index.
     pub task_units_by_index: BTreeMap<&'static str, usize>,
     /// Ours only: the sum of `writeUnits` the function reported in its answers.
@@ -55,6 +58,18 @@ pub struct Run {
 impl Run {
     pub fn write_units_per_event(&self, events: usize) -> f64 {
         ratio(self.write_units as f64, events as f64)
+    }
+
+    /// The share of task items within one write unit (the recipe: of the items it kept).
+    pub fn task_items_within_one_unit(&self) -> f64 {
+        // The recipe keeps one item per (task definition, second): its kept items are the
+        // sample; ours keeps every task event.
+        let items = if self.implementation == Implementation::Rust.slug() {
+            self.task_items
+        } else {
+            self.items_written
+        };
+        1.0 - ratio(self.task_items_over_one_unit as f64, items as f64)
     }
 
     pub fn write_units_per_task_event(&self) -> f64 {
@@ -93,6 +108,7 @@ impl Run {
             "task_write_units": self.task_write_units,
             "task_table_units": self.task_table_units,
             "task_index_units": self.task_index_units,
+            "task_items_over_one_unit": self.task_items_over_one_unit,
             "task_units_by_index": self.task_units_by_index,
             "write_units_per_task_event": self.write_units_per_task_event(),
             "reported_write_units": self.reported_write_units,

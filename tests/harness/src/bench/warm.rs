@@ -228,6 +228,9 @@ impl Bench {
                 run.task_write_units += cost.total_units();
                 run.task_table_units += cost.table_units;
                 run.task_index_units += cost.index_units;
+                if cost.table_units > 1 {
+                    run.task_items_over_one_unit += 1;
+                }
                 for index in record.indexes() {
                     let units = projected_size(&item, index)
                         .div_ceil(WRITE_UNIT_BYTES)
@@ -278,6 +281,7 @@ impl Bench {
         run.task_items = should_store;
         run.task_write_units = consumed;
         run.task_table_units = consumed;
+        run.task_items_over_one_unit = run.items_over_one_unit;
         Ok(())
     }
 }

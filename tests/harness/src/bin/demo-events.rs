@@ -12,7 +12,7 @@
 //!     A hash of the scenario: a kept day is replayed again only if this generator made it.
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -20,7 +20,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
 use clap::{Parser, Subcommand};
-use ecs_audit_core::schema::CLUSTER_TIME_INDEX;
+use ecs_audit_core::schema::{CLUSTER_TIME_INDEX, PARTITION_KEY, SORT_KEY};
 use harness::bench::tables::dynamodb_client;
 use harness::synthetic::demo_day::{DEMO_CLUSTER, demo_day};
 use sha2::{Digest, Sha256};
@@ -104,36 +104,54 @@ fn generate(anchor: i64, out: &Path, cluster: &str, regions: &[String]) -> Resul
 
 type Key = HashMap<String, AttributeValue>;
 
-/// The keys of the cluster's items, from the `cluster-time` index (every item with a cluster
-/// is in it).
+/// The keys of the cluster's items: every resource the `cluster-time` index lists, and every
+/// item of each (a task's steps between RUNNING and STOPPED are not in the index, its
+/// partition holds them).
 async fn cluster_keys(client: &Client, table: &str, cluster: &str) -> Result<Vec<Key>, String> {
+    let listed = query_keys(client, table, Some(CLUSTER_TIME_INDEX), "cluster", cluster).await?;
+    let resources: BTreeSet<String> = listed.into_keys().map(|(arn, _)| arn).collect();
+    let mut keys = BTreeMap::new();
+    for arn in &resources {
+        keys.extend(query_keys(client, table, None, PARTITION_KEY, arn).await?);
+    }
+    Ok(keys.into_values().collect())
+}
+
+/// The table keys of the items whose `attribute` is `value`, in `index` or the table.
+async fn query_keys(
+    client: &Client,
+    table: &str,
+    index: Option<&str>,
+    attribute: &str,
+    value: &str,
+) -> Result<BTreeMap<(String, String), Key>, String> {
     let mut keys = BTreeMap::new();
     let mut start = None;
     loop {
         let page = client
             .query()
             .table_name(table)
-            .index_name(CLUSTER_TIME_INDEX)
+            .set_index_name(index.map(str::to_owned))
             .key_condition_expression("#c = :c")
-            .expression_attribute_names("#c", "cluster")
-            .expression_attribute_values(":c", AttributeValue::S(cluster.to_owned()))
+            .expression_attribute_names("#c", attribute)
+            .expression_attribute_values(":c", AttributeValue::S(value.to_owned()))
             .set_exclusive_start_key(start)
             .send()
             .await
             .map_err(|e| format!("Query {table}: {}", DisplayErrorContext(&e)))?;
         for item in page.items.unwrap_or_default() {
             let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-            if let (Some(arn), Some(event_key)) = (text("resourceArn"), text("eventKey")) {
+            if let (Some(arn), Some(event_key)) = (text(PARTITION_KEY), text(SORT_KEY)) {
                 let key = Key::from([
-                    ("resourceArn".to_owned(), AttributeValue::S(arn.clone())),
-                    ("eventKey".to_owned(), AttributeValue::S(event_key.clone())),
+                    (PARTITION_KEY.to_owned(), AttributeValue::S(arn.clone())),
+                    (SORT_KEY.to_owned(), AttributeValue::S(event_key.clone())),
                 ]);
                 keys.insert((arn, event_key), key);
             }
         }
         start = page.last_evaluated_key;
         if start.is_none() {
-            return Ok(keys.into_values().collect());
+            return Ok(keys);
         }
     }
 }
