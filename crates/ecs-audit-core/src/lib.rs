@@ -12,6 +12,8 @@
 //! - [`schema`]: the table's keys and indexes, read from `modules/audit-table/schema.json`
 //!   (the file the Terraform module reads); [`capacity`] the write cost of an item;
 //! - [`explain`]: each failure and stop reason in words, for every reader;
+//! - [`notification`]: the failures topic's messages (per failure, crash loop started and
+//!   ended); [`episode`] the crash-loop rule and the keys of its items;
 //! - [`contract`]: what the regional logger module shares with the code (retention bounds,
 //!   queue names), read from `modules/regional-logger/contract.json`;
 //! - [`text`]: times, canonical JSON, cutting, short hashes;
@@ -30,6 +32,7 @@ pub mod capacity;
 pub mod conflict;
 pub mod contract;
 pub mod environment;
+pub mod episode;
 pub mod error;
 pub mod event;
 pub mod explain;
@@ -38,6 +41,7 @@ pub mod item;
 pub mod keys;
 pub mod limits;
 pub mod mapping;
+pub mod notification;
 pub mod record;
 pub mod schema;
 pub mod text;
