@@ -227,6 +227,16 @@ fn check_wiring(plan: &Value, module: &str, own: &Own) -> Vec<String> {
         ],
         &mut problems,
     );
+    // And EventBridge, for the crash-loop sweep's schedule only.
+    expect_refs(
+        "aws_lambda_permission.sweep",
+        "source_arn",
+        &[
+            "aws_cloudwatch_event_rule.sweep.arn",
+            "aws_cloudwatch_event_rule.sweep",
+        ],
+        &mut problems,
+    );
     let permission = &config_resource(plan, module, "aws_lambda_permission.this")["expressions"];
     if permission["principal"]["constant_value"] != "events.amazonaws.com"
         || permission["action"]["constant_value"] != "lambda:InvokeFunction"
@@ -267,7 +277,8 @@ fn check_wiring(plan: &Value, module: &str, own: &Own) -> Vec<String> {
     for (kind, count) in [
         ("aws_iam_role", 1),
         ("aws_iam_role_policy", 1),
-        ("aws_lambda_permission", 1),
+        // The rule's and the crash-loop sweep's.
+        ("aws_lambda_permission", 2),
     ] {
         if planned(kind).len() != count {
             problems.push(format!(
@@ -593,6 +604,16 @@ fn the_check_refuses_anything_beyond_the_list() {
             &["sqs:SendMessage"],
             &["arn:aws:sqs:xx-test-1:123456789012:audit-failed-events"],
         ),
+        statement(
+            "C",
+            &["dynamodb:UpdateItem", "dynamodb:Query"],
+            &["arn:aws:dynamodb:xx-test-1:123456789012:table/audit"],
+        ),
+        statement(
+            "P",
+            &["sns:Publish"],
+            &["arn:aws:sns:xx-test-1:123456789012:audit-failures"],
+        ),
     ];
     assert_eq!(check_statements(&good, &own), Vec::<String>::new());
 
@@ -659,6 +680,22 @@ fn the_check_refuses_anything_beyond_the_list() {
             statement("M", &["dynamodb:PutItem", "sqs:SendMessage"], &["*"]),
             "mixes actions",
         ),
+        (
+            statement(
+                "A",
+                &["sns:Publish"],
+                &["arn:aws:sns:xx-test-1:123456789012:audit-alarms"],
+            ),
+            "not the function's own",
+        ),
+        (
+            statement(
+                "I",
+                &["dynamodb:Query"],
+                &["arn:aws:dynamodb:xx-test-1:123456789012:table/audit/index/*"],
+            ),
+            "not the function's own",
+        ),
         (not_action, "NotAction"),
     ];
     for (extra, expected) in bad {
@@ -675,6 +712,11 @@ fn the_check_refuses_anything_beyond_the_list() {
     let problems = check_statements(&good[..2], &own);
     assert!(
         problems.iter().any(|p| p.contains("no Queue statement")),
+        "{problems:?}"
+    );
+    let problems = check_statements(&good[..4], &own);
+    assert!(
+        problems.iter().any(|p| p.contains("no Topic statement")),
         "{problems:?}"
     );
 }

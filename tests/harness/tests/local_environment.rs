@@ -118,14 +118,26 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
                 assert_eq!(alarm[actions], json!([topic]), "{region}: {alarm}");
             }
         }
+        // (conflicts, written with warnings, failed notifications)
         assert_eq!(
             found
                 .iter()
                 .filter(|f| f.starts_with("metric filter "))
                 .count(),
-            2,
+            3,
             "{found:?}"
         );
+        // AND its failures topic, apart from the alarms, which the function publishes to, and
+        // the schedule that ends quiet crash loops
+        for expected in [
+            format!("topic {name}-failures"),
+            format!("rule {name}-crash-loop-sweep"),
+        ] {
+            assert!(
+                found.contains(&expected),
+                "{region}: no {expected} in {found:?}"
+            );
+        }
         let client = dynamodb_client(&endpoint, region);
         let ttl = client
             .describe_time_to_live()
@@ -155,6 +167,10 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
         assert_eq!(
             function["Environment"]["Variables"]["TABLE_NAME"],
             json!(name)
+        );
+        assert_eq!(
+            function["Environment"]["Variables"]["FAILURES_TOPIC_ARN"],
+            json!(format!("arn:aws:sns:{region}:123456789012:{name}-failures"))
         );
         let rule = aws_cli(
             &endpoint,
