@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::alert_config::AlertConfig;
-use crate::alert_store::{AlertStore, Claim};
+use crate::alert_store::{AlertStore, Claim, State};
 use crate::error::Error;
 use crate::handler::Recorded;
 
@@ -120,6 +120,24 @@ impl Alerts {
             )
             .await
             .map_err(fail)?;
+        // A loop whose failures before this one are a quiet window old ended unnoticed (no
+        // sweep ran since): it is closed first, and this failure may start a new one.
+        let mut state = state;
+        if let Some(since) = state.open_since.clone() {
+            let earlier: Vec<String> = state
+                .recent
+                .iter()
+                .filter(|m| m.as_str() < failed_at)
+                .cloned()
+                .collect();
+            let before = Episode::from_state(subject.clone(), &earlier, &since, &state.last_kind);
+            if before.failures > 0 && before.closed_by(failed_at, window).is_some() {
+                self.close_quiet(&subject, &state, failed_at, deadline_ms, &mut announced)
+                    .await
+                    .map_err(fail)?;
+                state.open_since = None;
+            }
+        }
         let open = match &state.open_since {
             Some(since) => Some(since.clone()),
             None => {
@@ -175,48 +193,59 @@ impl Alerts {
             message,
         };
         let mut announced = Announced::default();
-        let window = self.config.window();
         for (subject, state) in self.store.open_loops().await.map_err(fail)? {
-            let Some(since) = state.open_since.as_deref() else {
-                continue;
-            };
-            let episode =
-                Episode::from_state(subject.clone(), &state.recent, since, &state.last_kind);
-            let Some(closed) = episode.closed_by(now, window) else {
-                continue;
-            };
-            let expires_at = self.expires_at(&closed.last_failure_at);
-            // Recorded and announced before the state forgets the loop: a crash in between
-            // leaves the loop open, and the next sweep finishes the job.
-            self.store
-                .save_episode(&closed, expires_at)
+            self.close_quiet(&subject, &state, now, deadline_ms, &mut announced)
                 .await
                 .map_err(fail)?;
-            let message = notification::crash_loop_message(
-                &closed,
-                true,
-                self.config.window_minutes,
-                &self.links,
-            );
-            self.publish_once(
-                closed.notification_key(true),
-                &message,
-                deadline_ms,
-                expires_at,
-                &mut announced,
-            )
-            .await
-            .map_err(fail)?;
-            if self
-                .store
-                .close(&subject, since, state.recent.len())
-                .await
-                .map_err(fail)?
-            {
-                announced.loops_closed += 1;
-            }
         }
         Ok(announced)
+    }
+
+    /// Ends the subject's open loop if it has been quiet for the window at `now`: records
+    /// the end, announces it once, then closes the state unless a failure arrived meanwhile.
+    async fn close_quiet(
+        &self,
+        subject: &Subject,
+        state: &State,
+        now: &str,
+        deadline_ms: u64,
+        announced: &mut Announced,
+    ) -> Result<(), String> {
+        let Some(since) = state.open_since.as_deref() else {
+            return Ok(());
+        };
+        let members: Vec<String> = state
+            .recent
+            .iter()
+            .filter(|m| m.as_str() < now)
+            .cloned()
+            .collect();
+        let episode = Episode::from_state(subject.clone(), &members, since, &state.last_kind);
+        let Some(closed) = episode.closed_by(now, self.config.window()) else {
+            return Ok(());
+        };
+        let expires_at = self.expires_at(&closed.last_failure_at);
+        // Recorded and announced before the state forgets the loop: a crash in between
+        // leaves the loop open, and the next sweep finishes the job.
+        self.store.save_episode(&closed, expires_at).await?;
+        let message = notification::crash_loop_message(
+            &closed,
+            true,
+            self.config.window_minutes,
+            &self.links,
+        );
+        self.publish_once(
+            closed.notification_key(true),
+            &message,
+            deadline_ms,
+            expires_at,
+            announced,
+        )
+        .await?;
+        if self.store.close(subject, since, state.recent.len()).await? {
+            announced.loops_closed += 1;
+        }
+        Ok(())
     }
 
     async fn publish_once(
