@@ -14,7 +14,10 @@
 //! `<name>` is the service's name, or `family:<family>` for tasks no service started.
 
 use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use serde_json::Value;
 
+use crate::item::Item;
 use crate::record::AuditRecord;
 use crate::text::format_time;
 
@@ -26,7 +29,8 @@ pub const EPISODES_PREFIX: &str = "crash-loops#";
 pub const NOTIFICATION_PREFIX: &str = "notification#";
 
 /// A service, or a task family run outside any service, in one cluster.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Subject {
     pub cluster: String,
     /// The service name, or the family name when `standalone`.
@@ -153,7 +157,8 @@ pub fn stale(
 }
 
 /// A crash-loop episode, as its item records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Episode {
     pub subject: Subject,
     pub started_at: String,
@@ -221,6 +226,47 @@ impl Episode {
                 if ended { "ended" } else { "started" }
             ),
         )
+    }
+}
+
+/// The partition holding `cluster`'s episodes, for readers (`ecs-audit loops`).
+pub fn episodes_partition(cluster: &str) -> String {
+    format!("{EPISODES_PREFIX}{cluster}")
+}
+
+/// The episode an item of [`episodes_partition`] records; `None` for anything else.
+pub fn episode_of_item(item: &Item) -> Option<Episode> {
+    let text = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_string);
+    let cluster = text("cluster")?;
+    let (name, standalone) = match (text("service"), text("family")) {
+        (Some(service), _) => (service, false),
+        (None, Some(family)) => (family, true),
+        (None, None) => return None,
+    };
+    let failures = match item.get("failures")? {
+        Value::Number(n) => n.as_u64()?,
+        Value::String(s) => s.parse().ok()?,
+        _ => return None,
+    };
+    Some(Episode {
+        subject: Subject {
+            cluster,
+            name,
+            standalone,
+        },
+        started_at: text("startedAt")?,
+        last_failure_at: text("lastFailureAt")?,
+        failures,
+        last_kind: text("lastKind").unwrap_or_default(),
+        ended_at: text("endedAt"),
+    })
+}
+
+impl Episode {
+    /// True when the loop was going on at some time from `since` to `until` (stored times).
+    pub fn overlaps(&self, since: &str, until: &str) -> bool {
+        self.started_at.as_str() <= until
+            && self.ended_at.as_deref().is_none_or(|ended| ended >= since)
     }
 }
 
@@ -314,6 +360,29 @@ mod tests {
         assert_eq!(closed.ended_at.as_deref(), Some("2026-11-20T10:17:00.000Z"));
         assert_eq!(episode.partition(), "crash-loops#prod");
         assert_eq!(episode.sort_key(), "2026-11-20T10:00:00.000Z#web");
+    }
+
+    #[test]
+    fn episode_items_read_back_and_overlap_ranges() {
+        let item: Item = serde_json::from_value(serde_json::json!({
+            "resourceArn": "crash-loops#prod", "eventKey": "2026-11-20T10:00:00.000Z#web",
+            "cluster": "prod", "service": "web", "startedAt": "2026-11-20T10:00:00.000Z",
+            "lastFailureAt": "2026-11-20T10:08:00.000Z", "failures": 5,
+            "lastKind": "EssentialContainerExited", "endedAt": "2026-11-20T10:23:00.000Z"
+        }))
+        .unwrap();
+        let episode = episode_of_item(&item).unwrap();
+        assert_eq!(episode.subject, web());
+        assert_eq!(episode.failures, 5);
+        assert_eq!(episode.partition(), episodes_partition("prod"));
+        assert!(episode.overlaps("2026-11-20T10:20:00.000Z", "2026-11-21T00:00:00.000Z"));
+        assert!(!episode.overlaps("2026-11-20T10:24:00.000Z", "2026-11-21T00:00:00.000Z"));
+        assert!(!episode.overlaps("2026-11-19T00:00:00.000Z", "2026-11-20T09:59:00.000Z"));
+        let ongoing = Episode {
+            ended_at: None,
+            ..episode
+        };
+        assert!(ongoing.overlaps("2026-11-21T00:00:00.000Z", "2026-11-22T00:00:00.000Z"));
     }
 
     #[test]
