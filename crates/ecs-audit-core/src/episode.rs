@@ -28,6 +28,14 @@ pub const EPISODES_PREFIX: &str = "crash-loops#";
 /// The prefix of a notification claim's partition.
 pub const NOTIFICATION_PREFIX: &str = "notification#";
 
+/// True for the partitions of the crash-loop and notification items: readers of the audit
+/// records (a Scan of the table) leave them out.
+pub fn is_alert_partition(partition: &str) -> bool {
+    partition == STATE_PARTITION
+        || partition.starts_with(EPISODES_PREFIX)
+        || partition.starts_with(NOTIFICATION_PREFIX)
+}
+
 /// A service, or a task family run outside any service, in one cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -3,6 +3,7 @@
 //! episode and one publish per message without a lock.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
@@ -34,6 +35,9 @@ pub struct State {
 pub struct AlertStore {
     client: Client,
     table: String,
+    /// Requests sent, for the cost per failure each answer reports (`make bench` sums them).
+    writes: AtomicU64,
+    queries: AtomicU64,
 }
 
 type Attributes = HashMap<String, AttributeValue>;
@@ -67,7 +71,21 @@ impl AlertStore {
         AlertStore {
             client,
             table: table.into(),
+            writes: AtomicU64::new(0),
+            queries: AtomicU64::new(0),
         }
+    }
+
+    /// (UpdateItem requests, Query pages) sent so far by this process.
+    pub fn requests(&self) -> (u64, u64) {
+        (
+            self.writes.load(Ordering::Relaxed),
+            self.queries.load(Ordering::Relaxed),
+        )
+    }
+
+    fn wrote(&self) {
+        self.writes.fetch_add(1, Ordering::Relaxed);
     }
 
     fn fail(&self, what: &str, error: impl std::error::Error) -> String {
@@ -76,6 +94,18 @@ impl AlertStore {
             self.table,
             DisplayErrorContext(error)
         )
+    }
+
+    fn counted_update(
+        &self,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.wrote();
+        self.client.update_item()
+    }
+
+    fn counted_query(&self) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        self.client.query()
     }
 
     /// Claims the message under (`partition`, `sort`) until `until_ms` (the invocation's
@@ -89,8 +119,7 @@ impl AlertStore {
         expires_at: i64,
     ) -> Result<Claim, String> {
         let result = self
-            .client
-            .update_item()
+            .counted_update()
             .table_name(&self.table)
             .key(PARTITION_KEY, s(partition))
             .key(SORT_KEY, s(sort))
@@ -135,8 +164,7 @@ impl AlertStore {
         sent: Option<&str>,
     ) -> Result<(), String> {
         let mut request = self
-            .client
-            .update_item()
+            .counted_update()
             .table_name(&self.table)
             .key(PARTITION_KEY, s(partition))
             .key(SORT_KEY, s(sort))
@@ -167,8 +195,7 @@ impl AlertStore {
         expires_at: i64,
     ) -> Result<State, String> {
         let output = self
-            .client
-            .update_item()
+            .counted_update()
             .table_name(&self.table)
             .key(PARTITION_KEY, s(STATE_PARTITION))
             .key(SORT_KEY, s(subject.state_key()))
@@ -187,8 +214,7 @@ impl AlertStore {
     /// the open loop, whoever opened it (the same for every racing instance).
     pub async fn open(&self, subject: &Subject, since: &str) -> Result<(String, bool), String> {
         let result = self
-            .client
-            .update_item()
+            .counted_update()
             .table_name(&self.table)
             .key(PARTITION_KEY, s(STATE_PARTITION))
             .key(SORT_KEY, s(subject.state_key()))
@@ -221,8 +247,7 @@ impl AlertStore {
             return;
         }
         let result = self
-            .client
-            .update_item()
+            .counted_update()
             .table_name(&self.table)
             .key(PARTITION_KEY, s(STATE_PARTITION))
             .key(SORT_KEY, s(subject.state_key()))
@@ -262,8 +287,7 @@ impl AlertStore {
             condition.push_str(" OR failures = :failures");
         }
         let result = self
-            .client
-            .update_item()
+            .counted_update()
             .table_name(&self.table)
             .key(PARTITION_KEY, s(episode.partition()))
             .key(SORT_KEY, s(episode.sort_key()))
@@ -294,8 +318,7 @@ impl AlertStore {
         let mut start: Option<Attributes> = None;
         loop {
             let output = self
-                .client
-                .query()
+                .counted_query()
                 .table_name(&self.table)
                 .key_condition_expression("#pk = :state")
                 .filter_expression("attribute_exists(openSince)")
@@ -329,8 +352,7 @@ impl AlertStore {
         members: usize,
     ) -> Result<bool, String> {
         let result = self
-            .client
-            .update_item()
+            .counted_update()
             .table_name(&self.table)
             .key(PARTITION_KEY, s(STATE_PARTITION))
             .key(SORT_KEY, s(subject.state_key()))

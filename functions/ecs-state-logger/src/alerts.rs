@@ -37,6 +37,10 @@ pub struct Announced {
     /// Crash loops opened (failure) or closed (sweep) by this invocation.
     pub loops_opened: usize,
     pub loops_closed: usize,
+    /// What announcing cost: DynamoDB UpdateItem requests (claims, marks, crash-loop state
+    /// and episodes; a failed condition is billed as a write too) and Query pages.
+    pub dynamodb_writes: u64,
+    pub dynamodb_queries: u64,
 }
 
 pub struct Alerts {
@@ -85,6 +89,26 @@ impl Alerts {
 
     /// After an event was recorded (first time or again): announces it if it is a failure.
     pub async fn after_recording(
+        &self,
+        record: &AuditRecord,
+        recorded: &Recorded,
+        deadline_ms: u64,
+    ) -> Result<Announced, Error> {
+        let before = self.store.requests();
+        let announced = self.announce(record, recorded, deadline_ms).await?;
+        Ok(self.costed(announced, before))
+    }
+
+    fn costed(&self, announced: Announced, (writes, queries): (u64, u64)) -> Announced {
+        let (writes_now, queries_now) = self.store.requests();
+        Announced {
+            dynamodb_writes: writes_now - writes,
+            dynamodb_queries: queries_now - queries,
+            ..announced
+        }
+    }
+
+    async fn announce(
         &self,
         record: &AuditRecord,
         recorded: &Recorded,
@@ -188,6 +212,12 @@ impl Alerts {
     /// The scheduled sweep at `now` (the schedule event's own time): closes every loop quiet
     /// for the window, announcing each end once.
     pub async fn sweep(&self, now: &str, deadline_ms: u64) -> Result<Announced, Error> {
+        let before = self.store.requests();
+        let announced = self.sweep_loops(now, deadline_ms).await?;
+        Ok(self.costed(announced, before))
+    }
+
+    async fn sweep_loops(&self, now: &str, deadline_ms: u64) -> Result<Announced, Error> {
         let fail = |message: String| Error::Notify {
             event_id: format!("sweep at {now}"),
             message,
