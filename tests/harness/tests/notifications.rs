@@ -13,6 +13,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use ecs_audit_core::attributes::from_attributes;
+use ecs_audit_core::episode::episode_of_item;
 use ecs_audit_core::notification::{KIND_CRASH_LOOP_ENDED, KIND_CRASH_LOOP_STARTED, KIND_FAILURE};
 use futures_util::future::join_all;
 use harness::async_invoke::local_sqs_client;
@@ -312,6 +314,17 @@ async fn one_message_per_failure_and_one_per_crash_loop_start_and_end() -> Resul
             .and_then(|v| v.as_n().ok())
             .map(String::as_str),
         Some("5")
+    );
+    // AND it reads back as the readers (`ecs-audit loops`) take it.
+    let item = from_attributes(&items[0]).expect("an episode item");
+    let episode = episode_of_item(&item).expect("an episode");
+    assert_eq!(
+        (
+            episode.subject.name(),
+            episode.failures,
+            episode.ended_at.as_deref()
+        ),
+        ("web".to_string(), 5, Some("2026-11-20T10:23:00.000Z"))
     );
     Ok(())
 }
