@@ -456,8 +456,9 @@ fn announcing_cost(out: &mut String, summary: &Summary, events: usize) {
     let _ = writeln!(
         out,
         "\n### Cost per failure announced (the failures topic and crash loops)\n\n\
-         {failures:.0} of the {events} events were failures. Per failure, as the function reported it in its \
-         answers (`announced`):\n\n| per failure | ecs-state-logger |\n|---|---:|"
+         {failures:.0} of the {events} deliveries were of failures (first deliveries and redeliveries: a \
+         redelivery finds its message sent, which costs one conditional write). Per such delivery, as the \
+         function reported it in its answers (`announced`):\n\n| per failure delivery | ecs-state-logger |\n|---|---:|"
     );
     let _ = writeln!(
         out,
@@ -475,7 +476,7 @@ fn announcing_cost(out: &mut String, summary: &Summary, events: usize) {
         writes * DYNAMODB_USD_PER_MILLION_WRU + publishes * SNS_USD_PER_MILLION_PUBLISHES;
     let _ = writeln!(
         out,
-        "| **per million failures**: writes × ${DYNAMODB_USD_PER_MILLION_WRU} + publishes × ${SNS_USD_PER_MILLION_PUBLISHES} ({SNS_PRICE_PAGE}; deliveries extra) | **{}** |",
+        "| **per million failure deliveries**: writes × ${DYNAMODB_USD_PER_MILLION_WRU} + publishes × ${SNS_USD_PER_MILLION_PUBLISHES} ({SNS_PRICE_PAGE}; deliveries extra) | **{}** |",
         usd(per_million)
     );
 }
