@@ -101,8 +101,8 @@ for region in "${REGIONS[@]}"; do
     "$DEMO_DIR/deployed.json" "$region")
   queue_url=$("${local_aws[@]}" aws --endpoint-url "$ENDPOINT" --region "$region" sqs create-queue \
     --queue-name "$TABLE-demo-subscriber" --query QueueUrl --output text)
-  # A rerun starts from an empty inbox.
-  "${local_aws[@]}" aws --endpoint-url "$ENDPOINT" --region "$region" sqs purge-queue --queue-url "$queue_url" >/dev/null
+  # Kept across reruns: a rerun that replays the same day records only duplicates, which
+  # announce nothing again, so the first run's messages are what there is to show.
   queue_arn=$("${local_aws[@]}" aws --endpoint-url "$ENDPOINT" --region "$region" sqs get-queue-attributes \
     --queue-url "$queue_url" --attribute-names QueueArn --query Attributes.QueueArn --output text)
   "${local_aws[@]}" aws --endpoint-url "$ENDPOINT" --region "$region" sns subscribe --topic-arn "${FAILURES_TOPIC[$region]}" \
@@ -210,19 +210,23 @@ import boto3  # installed with moto (tests/requirements.txt)
 
 endpoint, region, queue_url = sys.argv[1:4]
 sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=region)
-kinds, loop = {}, None
+kinds, loop, seen = {}, None, []
 while True:
-    batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    # Hidden while read, so that every message comes once; shown again below for a rerun.
+    batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])
     if not batch:
         break
     for message in batch:
+        seen.append(message["ReceiptHandle"])
         envelope = json.loads(message["Body"])
         attributes = envelope.get("MessageAttributes", {})
         kind = attributes.get("notification", {}).get("Value", "")
         kinds[kind] = kinds.get(kind, 0) + 1
         if kind == "crash-loop-started" and attributes.get("service", {}).get("Value") == "web":
-            loop = envelope
-        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            if loop is None or envelope["Timestamp"] > loop["Timestamp"]:
+                loop = envelope
+for handle in seen:
+    sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=handle, VisibilityTimeout=0)
 print("received: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
 if loop is None:
     sys.exit(1)
