@@ -20,6 +20,15 @@ pub async fn handle<S: RecordStore>(
     event: LambdaEvent<Value>,
 ) -> Result<Value, Error> {
     let Some(alerts) = alerts else {
+        if scheduled_time(&event.payload).is_some() {
+            // A sweep with nothing to sweep: no failures topic, so no crash loops are kept.
+            // Not an ECS event either, so it is not recorded.
+            tracing::info!(
+                outcome = "ignored",
+                "scheduled event without FAILURES_TOPIC_ARN"
+            );
+            return Ok(serde_json::json!({"outcome": "ignored"}));
+        }
         let recorded = function_handler(store, config, event).await?;
         return Ok(serde_json::to_value(recorded).unwrap_or_default());
     };

@@ -326,5 +326,20 @@ async fn one_message_per_failure_and_one_per_crash_loop_start_and_end() -> Resul
         ),
         ("web".to_string(), 5, Some("2026-11-20T10:23:00.000Z"))
     );
+
+    // AND a function deployed without a failures topic records no schedule as an ECS event.
+    let before = harness::testkit::item_count(&dynamodb, &env.name).await?;
+    let plain = LambdaUnderTest::start(RuntimeApiConfig::default(), &env.name, &endpoint).await?;
+    let ignored = plain
+        .invoke(schedule(&region, "2026-11-20T11:00:00Z", "sweep-3"))
+        .await;
+    assert_eq!(
+        ignored.response().map(|answer| answer["outcome"].clone()),
+        Some(json!("ignored"))
+    );
+    assert_eq!(
+        harness::testkit::item_count(&dynamodb, &env.name).await?,
+        before
+    );
     Ok(())
 }
