@@ -207,9 +207,9 @@ ADAPTER_TESTS := --test dynamodb_store --test moto --test runtime_api --test ter
 # processes, and Terraform applied or planned against moto; the CLI's browser tests.
 BLACKBOX_TESTS := --test bad_input --test ecs_audit_env --test environment_alarms \
   --test environment_plans --test fault_proxy --test function --test iam_policy \
-  --test lambda_replay --test local_environment --test mutants --test soak --test tls \
-  --test queries --test readme_recipes --test redrive --test report --test report_scale \
-  --test why --test mcp
+  --test lambda_replay --test local_environment --test mutants --test notifications \
+  --test soak --test tls --test queries --test readme_recipes --test redrive --test report \
+  --test report_scale --test why --test mcp
 # The black-box layer runs as two concurrent `cargo test` runs over one build: its tests mostly
 # wait on the local API and Terraform, so one run leaves a core idle. This half is the first
 # run (about half the time), the rest of BLACKBOX_TESTS the second.

@@ -2,7 +2,8 @@
 # `make demo`: no AWS account needed. Starts the local AWS API (moto server), deploys
 # environments/local (every region), replays a realistic day of ECS events through the real
 # handler binary, and answers the five audit questions with ecs-audit, why the memory-killed task
-# stopped (ecs-audit why), plus an HTML timeline.
+# stopped (ecs-audit why), an HTML timeline, and the crash-loop message a subscriber of the
+# failures topic received.
 #
 # Re-runnable: the day's events are kept in build/demo/events and replayed as they are for six
 # hours (the handler's idempotent writes then answer "duplicate" to every one of them); after
@@ -93,6 +94,24 @@ for region, out in sorted(json.load(open(sys.argv[1])).items()):
     print(f"      {region}: table {out['table_name']}, function {out['function_name']}, rule {out['rule_name']}")
 PY
 
+# A queue subscribed to each region's failures topic, as a person's e-mail or chat channel
+# would be: after the replay it holds what they would have received.
+declare -A FAILURES_TOPIC SUBSCRIBER_QUEUE
+for region in "${REGIONS[@]}"; do
+  FAILURES_TOPIC[$region]=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]]["failures_topic_arn"])' \
+    "$DEMO_DIR/deployed.json" "$region")
+  queue_url=$("${local_aws[@]}" aws --endpoint-url "$ENDPOINT" --region "$region" sqs create-queue \
+    --queue-name "$TABLE-demo-subscriber" --query QueueUrl --output text)
+  # Kept across reruns: a rerun that replays the same day records only duplicates, which
+  # announce nothing again, so the first run's messages are what there is to show.
+  queue_arn=$("${local_aws[@]}" aws --endpoint-url "$ENDPOINT" --region "$region" sqs get-queue-attributes \
+    --queue-url "$queue_url" --attribute-names QueueArn --query Attributes.QueueArn --output text)
+  "${local_aws[@]}" aws --endpoint-url "$ENDPOINT" --region "$region" sns subscribe --topic-arn "${FAILURES_TOPIC[$region]}" \
+    --protocol sqs --notification-endpoint "$queue_arn" >/dev/null
+  SUBSCRIBER_QUEUE[$region]=$queue_url
+done
+note "a queue subscribed to each region's failures topic (${FAILURES_TOPIC[${REGIONS[0]}]}, ...)"
+
 # --------------------------------------------------------------------------------------------
 step 4 "generating a day of ECS events for ${#REGIONS[@]} regions"
 now=$(date +%s)
@@ -131,8 +150,10 @@ replay() { # pass region: replays the region's files, prints the summary, sets $
   local pass=$1 region=$2
   local log="$DEMO_DIR/replay-$region-$pass.log" logs="$DEMO_DIR/function-logs/$region-$pass"
   mkdir -p "$logs"
+  # The function publishes to the region's failures topic, as deployed (FAILURES_TOPIC_ARN).
   if ! "${local_aws[@]}" "$REPLAY" --bootstrap "$BOOTSTRAP" --environment "$ENV_NAME" --endpoint "$ENDPOINT" \
-    --region "$region" --events "$EVENTS_DIR/$region" --log-dir "$logs" >"$log" 2>&1; then
+    --region "$region" --events "$EVENTS_DIR/$region" --log-dir "$logs" \
+    --env "FAILURES_TOPIC_ARN=${FAILURES_TOPIC[$region]}" >"$log" 2>&1; then
     tail -20 "$log" >&2
     fail "replaying $EVENTS_DIR/$region failed; see $log"
   fi
@@ -181,6 +202,43 @@ show "(f) Why did it stop? The memory kill: its ending explained, its images, th
   why "$OOM_TASK"
 show "The timeline report: every region's tasks as bars per service, failures explained" \
   --all-regions report --cluster "$DEMO_CLUSTER" --since 1d --html "$DEMO_DIR/timeline.html"
+
+heading "The crash-loop message the failures topic sent for the failing rollout of web (what an e-mail or chat subscriber received)" \
+  "aws sqs receive-message --queue-url ${SUBSCRIBER_QUEUE[$DEPLOY_REGION]}"
+current_step="reading the failures topic's messages"
+"${local_aws[@]}" python3 - "$ENDPOINT" "$DEPLOY_REGION" "${SUBSCRIBER_QUEUE[$DEPLOY_REGION]}" <<'PY' \
+  || fail "no crash-loop message for web arrived on the failures topic"
+import json, sys
+import boto3  # installed with moto (tests/requirements.txt)
+
+endpoint, region, queue_url = sys.argv[1:4]
+sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=region)
+kinds, loop, seen = {}, None, []
+while True:
+    # Hidden while read, so that every message comes once; shown again below for a rerun.
+    batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])
+    if not batch:
+        break
+    for message in batch:
+        seen.append(message["ReceiptHandle"])
+        envelope = json.loads(message["Body"])
+        attributes = envelope.get("MessageAttributes", {})
+        kind = attributes.get("notification", {}).get("Value", "")
+        kinds[kind] = kinds.get(kind, 0) + 1
+        if kind == "crash-loop-started" and attributes.get("service", {}).get("Value") == "web":
+            if loop is None or envelope["Timestamp"] > loop["Timestamp"]:
+                loop = envelope
+for handle in seen:
+    sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=handle, VisibilityTimeout=0)
+print("received: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
+if loop is None:
+    sys.exit(1)
+chat = json.loads(loop["Message"])
+print(f"subject:    {loop['Subject']}")
+print("attributes: " + ", ".join(f"{k}={v['Value']}" for k, v in sorted(loop["MessageAttributes"].items())))
+print(f"chat card:  {chat['content']['title']}")
+print(f"            {chat['content']['description']}")
+PY
 
 current_step="finishing"
 printf '\ndemo finished in %ss. Open %s in a browser; the local AWS API keeps running at %s\n' \

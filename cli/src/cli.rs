@@ -136,6 +136,8 @@ pub enum Command {
     /// Show the events in a region's failure queues and why they failed; record them again
     /// (after a y/N, or --yes), deleting each message once its item is in the table
     Redrive(RedriveArgs),
+    /// A cluster's crash loops (a service or family failing again and again), newest first
+    Loops(LoopsArgs),
     /// Serve the questions above to an AI assistant: a read-only Model Context Protocol
     /// server on stdin/stdout, a tool per question; AWS is asked only when a tool runs
     Mcp(McpArgs),
@@ -213,6 +215,20 @@ pub struct ReportArgs {
     /// Write the self-contained HTML page here (`-`: standard output)
     #[arg(long, value_name = "FILE")]
     pub html: PathBuf,
+}
+
+/// `ecs-audit loops`.
+#[derive(Debug, Clone, Args)]
+pub struct LoopsArgs {
+    /// Cluster name
+    #[arg(long)]
+    pub cluster: String,
+    /// Only this service's loops (or a standalone family's: family:<name>)
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Loops going on at some time in this range [default: the last 7d]
+    #[command(flatten)]
+    pub range: Range,
 }
 
 /// `ecs-audit redrive`.

@@ -9,7 +9,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
-use ecs_audit_core::attributes::record_from_attributes;
+use ecs_audit_core::attributes::{from_attributes, record_from_attributes};
+use ecs_audit_core::episode::{Episode, episode_of_item, episodes_partition};
 use ecs_audit_core::schema::{PARTITION_KEY, SORT_KEY};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -152,6 +153,44 @@ impl RegionTable {
             .map(|item| self.record(item))
             .collect::<Result<Vec<_>>>()?;
         Ok((found, missing))
+    }
+
+    /// The crash-loop episodes of `cluster` that started by `until` (stored time), oldest
+    /// first: one Query of the cluster's episodes partition
+    /// ([`ecs_audit_core::episode::episodes_partition`]).
+    pub async fn episodes(&self, cluster: &str, until: &str) -> Result<Vec<Episode>> {
+        let mut episodes = Vec::new();
+        let mut start: Option<Attributes> = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND #sk <= :until")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .expression_attribute_names("#sk", SORT_KEY)
+                .expression_attribute_values(":pk", AttributeValue::S(episodes_partition(cluster)))
+                // Sort keys are `<startedAt>#<name>`: "~" sorts after every name.
+                .expression_attribute_values(":until", AttributeValue::S(format!("{until}~")))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|error| self.error("Query", error))?;
+            for item in output.items() {
+                let item = from_attributes(item).map_err(|error| Error::BadItem {
+                    key: table_key(item)
+                        .map(|(arn, key)| format!("{arn} {key}"))
+                        .unwrap_or_else(|| "(no key)".into()),
+                    region: self.region.clone(),
+                    message: error.to_string(),
+                })?;
+                episodes.extend(episode_of_item(&item));
+            }
+            match output.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => return Ok(episodes),
+            }
+        }
     }
 
     /// The resource ARNs the query matches, in order, with the pages read; for lookups that

@@ -26,6 +26,97 @@ async fn every_subcommand_answers_from_seeded_tables() -> TestResult {
     pagination_reads_every_page(&stack)?;
     human_table_marks_failures(&stack)?;
     table_not_found_in_a_region(&stack)?;
+    crash_loop_episodes(&stack).await?;
+    Ok(())
+}
+
+async fn crash_loop_episodes(stack: &Stack) -> TestResult {
+    use ecs_audit_core::episode::{Episode, Subject};
+    use ecs_state_logger::alert_store::AlertStore;
+    // GIVEN two episodes written as the function writes them: web's loop has ended, api's
+    // goes on
+    let region = stack.first_region();
+    let store = AlertStore::new(stack.client(region), stack.env.name.clone());
+    let episode = |name: &str, started: i64, last: i64, ended: Option<i64>| Episode {
+        subject: Subject {
+            cluster: CLUSTER.into(),
+            name: name.into(),
+            standalone: false,
+        },
+        started_at: stack.ago(started),
+        last_failure_at: stack.ago(last),
+        failures: 4,
+        last_kind: "EssentialContainerExited".into(),
+        ended_at: ended.map(|minutes| stack.ago(minutes)),
+    };
+    let expires = (stack.now + chrono::Duration::days(1)).timestamp();
+    store
+        .save_episode(&episode("web", 120, 110, Some(95)), expires)
+        .await?;
+    store
+        .save_episode(&episode("api", 30, 5, None), expires)
+        .await?;
+
+    // WHEN the cluster's loops are asked for
+    let all = stack.ecs_audit(&[
+        "--env",
+        "local",
+        "--region",
+        region,
+        "loops",
+        "--cluster",
+        CLUSTER,
+        "--output",
+        "json",
+    ])?;
+    let loops: Vec<Value> = serde_json::from_str(&all.stdout)?;
+    // THEN both, newest first, with their region; the ongoing one has no end
+    let names: Vec<&str> = loops.iter().map(|l| field(&l["subject"], "name")).collect();
+    assert_eq!(names, ["api", "web"], "{}", all.stdout);
+    assert_eq!(field(&loops[0], "region"), region);
+    assert!(loops[0]["endedAt"].is_null());
+    assert_eq!(loops[1]["failures"], 4);
+    // AND --service and --since narrow them: web's loop ended 95 minutes ago
+    let web = stack.ecs_audit(&[
+        "--env",
+        "local",
+        "--region",
+        region,
+        "loops",
+        "--cluster",
+        CLUSTER,
+        "--service",
+        "web",
+        "--output",
+        "json",
+    ])?;
+    assert_eq!(serde_json::from_str::<Vec<Value>>(&web.stdout)?.len(), 1);
+    let recent = stack.ecs_audit(&[
+        "--env",
+        "local",
+        "--region",
+        region,
+        "loops",
+        "--cluster",
+        CLUSTER,
+        "--since",
+        "1h",
+        "--output",
+        "json",
+    ])?;
+    let recent: Vec<Value> = serde_json::from_str(&recent.stdout)?;
+    assert_eq!(recent.len(), 1, "{recent:?}");
+    // AND people get a table
+    let table = stack.ecs_audit(&[
+        "--env",
+        "local",
+        "--region",
+        region,
+        "loops",
+        "--cluster",
+        CLUSTER,
+    ])?;
+    assert!(table.stdout.contains("ongoing"), "{}", table.stdout);
     Ok(())
 }
 

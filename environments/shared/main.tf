@@ -22,26 +22,30 @@ locals {
   # Each region's settings: the input of its ./region call (module.region_<region>).
   region_inputs = {
     for region in var.regions : region => {
-      name                    = var.name
-      create_table            = contains(local.table_regions, region)
-      create_replica          = contains(local.replica_regions, region)
-      replica_regions         = local.replica_regions
-      deletion_protection     = var.deletion_protection
-      kms_key_arn             = lookup(var.kms_key_arns, region, null)
-      max_write_request_units = var.max_write_request_units
-      package_path            = var.package_path
-      architecture            = var.architecture
-      memory_size             = var.memory_size
-      retention_days          = var.retention_days
-      log_retention_days      = var.log_retention_days
-      tracing_mode            = var.tracing_mode
-      reserved_concurrency    = var.reserved_concurrency
-      detail_types            = var.detail_types
-      alarm_sns_topic_arn     = lookup(var.alarm_sns_topic_arns, region, null)
-      alarm_emails            = var.notification_emails
-      silence_alarm_enabled   = !contains(var.silence_alarm_off_regions, region)
-      silence_period_seconds  = var.silence_period_seconds
-      aws_cli_environment     = local.aws_cli_environment
+      name                      = var.name
+      create_table              = contains(local.table_regions, region)
+      create_replica            = contains(local.replica_regions, region)
+      replica_regions           = local.replica_regions
+      deletion_protection       = var.deletion_protection
+      kms_key_arn               = lookup(var.kms_key_arns, region, null)
+      max_write_request_units   = var.max_write_request_units
+      package_path              = var.package_path
+      architecture              = var.architecture
+      memory_size               = var.memory_size
+      retention_days            = var.retention_days
+      log_retention_days        = var.log_retention_days
+      tracing_mode              = var.tracing_mode
+      reserved_concurrency      = var.reserved_concurrency
+      detail_types              = var.detail_types
+      alarm_sns_topic_arn       = lookup(var.alarm_sns_topic_arns, region, null)
+      alarm_emails              = var.notification_emails
+      failures_sns_topic_arn    = lookup(var.failures_sns_topic_arns, region, null)
+      failure_emails            = var.failure_emails
+      crash_loop_threshold      = var.crash_loop_threshold
+      crash_loop_window_minutes = var.crash_loop_window_minutes
+      silence_alarm_enabled     = !contains(var.silence_alarm_off_regions, region)
+      silence_period_seconds    = var.silence_period_seconds
+      aws_cli_environment       = local.aws_cli_environment
     }
   }
 

@@ -145,6 +145,35 @@ variable "notification_target_required" {
   default     = true
 }
 
+variable "failures_sns_topic_arns" {
+  description = "Map of region to an existing SNS topic that receives the region's failure and crash-loop messages (e.g. one a chat channel already subscribes to); regions left out get a topic of their own, <name>-failures, with failure_emails subscribed."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = length(setsubtract(keys(var.failures_sns_topic_arns), var.regions)) == 0
+    error_message = "failures_sns_topic_arns names regions that are not in regions."
+  }
+}
+
+variable "failure_emails" {
+  description = "E-mail addresses subscribed to every region's own failures topic: one message per failed task or service event, one per crash-loop start and end."
+  type        = list(string)
+  default     = []
+}
+
+variable "crash_loop_threshold" {
+  description = "Failures of one service (or standalone family) within crash_loop_window_minutes that make a crash loop; null takes the module's default (modules/regional-logger/contract.json)."
+  type        = number
+  default     = null
+}
+
+variable "crash_loop_window_minutes" {
+  description = "Minutes within which crash_loop_threshold failures make a crash loop, and of quiet that end it; null takes the module's default (modules/regional-logger/contract.json)."
+  type        = number
+  default     = null
+}
+
 variable "silence_alarm_off_regions" {
   description = "Regions where the silence alarm (no invocation for silence_period_seconds) is off, because no ECS runs there."
   type        = list(string)

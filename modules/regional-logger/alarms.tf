@@ -22,6 +22,13 @@ locals {
       metric_name = "${var.name}-written-with-warnings"
       description = "events written with warnings (something in them could not be recorded as is)"
     }
+    # Logged with outcome "failed" and this error type; Lambda retries the invocation, which
+    # publishes the message still unsent.
+    notify_error = {
+      metric_name = "${var.name}-notify-errors"
+      description = "a failure notification could not be published to the failures topic (retried; after the retries the event waits in ${local.failed_events_queue_name})"
+      pattern     = "{ $.fields.error_type = \"NotifyError\" }"
+    }
   }
 
   lambda_dimensions = { FunctionName = aws_lambda_function.this.function_name }
@@ -129,8 +136,8 @@ locals {
         namespace   = local.log_metric_namespace
         metric_name = log.metric_name
         dimensions  = {}
-        period      = outcome == "conflict" ? var.alarm_period_seconds : 3600
-        threshold   = outcome == "conflict" ? 1 : var.written_with_warnings_alarm_threshold
+        period      = outcome == "written_with_warnings" ? 3600 : var.alarm_period_seconds
+        threshold   = outcome == "written_with_warnings" ? var.written_with_warnings_alarm_threshold : 1
       }
     },
     {
@@ -161,7 +168,7 @@ resource "aws_cloudwatch_log_metric_filter" "outcome" {
 
   name           = "${var.name}-${replace(each.key, "_", "-")}"
   log_group_name = aws_cloudwatch_log_group.this.name
-  pattern        = "{ $.fields.outcome = \"${each.key}\" }"
+  pattern        = lookup(each.value, "pattern", "{ $.fields.outcome = \"${each.key}\" }")
 
   metric_transformation {
     name      = each.value.metric_name

@@ -22,9 +22,17 @@ locals {
   # Every alarm tells someone: the topic passed in, or the module's own.
   alarm_topic_arn = var.alarm_sns_topic_arn == null ? aws_sns_topic.this[0].arn : var.alarm_sns_topic_arn
 
+  # Every failure is told: the topic passed in, or the module's own.
+  failures_topic_arn = var.failures_sns_topic_arn == null ? aws_sns_topic.failures[0].arn : var.failures_sns_topic_arn
+
+  # null takes the contract's default, so the default has one home (contract.json).
+  crash_loop_threshold      = coalesce(var.crash_loop_threshold, local.contract.crash_loop.threshold.default)
+  crash_loop_window_minutes = coalesce(var.crash_loop_window_minutes, local.contract.crash_loop.window_minutes.default)
+
   kms_via_services = [
     "dynamodb.${local.region}.${data.aws_partition.current.dns_suffix}",
     "sqs.${local.region}.${data.aws_partition.current.dns_suffix}",
+    "sns.${local.region}.${data.aws_partition.current.dns_suffix}",
   ]
 }
 
@@ -45,7 +53,7 @@ resource "aws_cloudwatch_log_group" "this" {
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:The function only calls regional AWS APIs; a VPC would add NAT or endpoints and cold-start cost for no isolation gain.
   #checkov:skip=CKV_AWS_272:Code signing needs a signer profile per account; the package is built and hashed (source_code_hash) by the deploy itself.
-  #checkov:skip=CKV_AWS_173:The environment holds only the table name and retention days, no secrets; Lambda encrypts it at rest with its own key.
+  #checkov:skip=CKV_AWS_173:The environment holds only the table and topic names and a few numbers, no secrets; Lambda encrypts it at rest with its own key.
   #checkov:skip=CKV_AWS_116:Failed asynchronous invocations go to the on-failure destination (aws_lambda_function_event_invoke_config), which records more than a DLQ.
   #checkov:skip=CKV_AWS_115:Reserved concurrency is var.reserved_concurrency; null leaves the function in the account's unreserved pool by design.
   #checkov:skip=CKV_AWS_50:Tracing mode is var.tracing_mode; Active costs per trace and is opt-in.
@@ -64,8 +72,11 @@ resource "aws_lambda_function" "this" {
 
   environment {
     variables = {
-      TABLE_NAME     = local.table_name
-      RETENTION_DAYS = tostring(var.retention_days)
+      TABLE_NAME                = local.table_name
+      RETENTION_DAYS            = tostring(var.retention_days)
+      FAILURES_TOPIC_ARN        = local.failures_topic_arn
+      CRASH_LOOP_THRESHOLD      = tostring(local.crash_loop_threshold)
+      CRASH_LOOP_WINDOW_MINUTES = tostring(local.crash_loop_window_minutes)
     }
   }
 
@@ -139,12 +150,25 @@ resource "aws_iam_role" "this" {
 }
 
 data "aws_iam_policy_document" "this" {
-  # The only call the function makes; duplicates are refused by a condition expression,
-  # which PutItem itself evaluates.
+  # Duplicates are refused by a condition expression, which PutItem itself evaluates.
   statement {
     sid       = "WriteAuditRecords"
     actions   = ["dynamodb:PutItem"]
     resources = [var.table_arn]
+  }
+
+  # Crash-loop episodes and the claims that make each message exactly once are conditional
+  # updates; the sweep queries the one partition of open loops. Neither reaches an index.
+  statement {
+    sid       = "TrackCrashLoops"
+    actions   = ["dynamodb:UpdateItem", "dynamodb:Query"]
+    resources = [var.table_arn]
+  }
+
+  statement {
+    sid       = "PublishFailures"
+    actions   = ["sns:Publish"]
+    resources = [local.failures_topic_arn]
   }
 
   statement {
@@ -170,8 +194,8 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
-  # The table and the failure queue encrypt with the customer key; only those two services
-  # may use it on the function's behalf.
+  # The table, the failure queue and the failures topic encrypt with the customer key; only
+  # those services may use it on the function's behalf.
   dynamic "statement" {
     for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
     content {

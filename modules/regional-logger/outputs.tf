@@ -84,6 +84,16 @@ output "alarm_topic_arn" {
 }
 
 output "log_metric_filters" {
-  description = "Map of function log outcome (conflict, written_with_warnings) to the name of the custom metric counting it, in the ecs-state-logger namespace."
+  description = "Map of function log outcome (conflict, written_with_warnings, notify_error) to the name of the custom metric counting it, in the ecs-state-logger namespace."
   value       = { for outcome, filter in aws_cloudwatch_log_metric_filter.outcome : outcome => filter.metric_transformation[0].name }
+}
+
+output "failures_topic_arn" {
+  description = "ARN of the SNS topic that receives one message per failure and per crash-loop start and end (the module's <name>-failures, or failures_sns_topic_arn)."
+  value       = local.failures_topic_arn
+}
+
+output "crash_loop_sweep_rule_arn" {
+  description = "ARN of the EventBridge schedule that invokes the function to end quiet crash loops."
+  value       = aws_cloudwatch_event_rule.sweep.arn
 }

@@ -260,6 +260,62 @@ variable "alarm_emails" {
   }
 }
 
+variable "failures_sns_topic_arn" {
+  description = "ARN of an existing SNS topic that receives one message per failure and per crash-loop start and end; null creates the topic <name>-failures (with failure_emails subscribed). Kept apart from the alarms topic: failures of the workloads, not of this logger."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.failures_sns_topic_arn == null || can(regex("^arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.failures_sns_topic_arn))
+    error_message = "failures_sns_topic_arn must be an SNS topic ARN or null."
+  }
+}
+
+variable "failure_emails" {
+  description = "E-mail addresses subscribed to the failures topic the module creates (each confirms AWS's e-mail once); ignored when failures_sns_topic_arn is set."
+  type        = list(string)
+  nullable    = false
+  default     = []
+
+  validation {
+    condition     = alltrue([for address in var.failure_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", address))]) && length(distinct(var.failure_emails)) == length(var.failure_emails)
+    error_message = "failure_emails must be distinct e-mail addresses."
+  }
+}
+
+variable "crash_loop_threshold" {
+  description = "Failures of one service (or standalone task family) within crash_loop_window_minutes that make a crash loop (one message when it starts, one when it ends); null takes the default in contract.json (3)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.crash_loop_threshold == null || try(var.crash_loop_threshold >= local.contract.crash_loop.threshold.min && var.crash_loop_threshold <= local.contract.crash_loop.threshold.max && floor(var.crash_loop_threshold) == var.crash_loop_threshold, false)
+    error_message = "crash_loop_threshold must be a whole number from ${local.contract.crash_loop.threshold.min} to ${local.contract.crash_loop.threshold.max}, or null."
+  }
+}
+
+variable "crash_loop_window_minutes" {
+  description = "Minutes within which crash_loop_threshold failures make a crash loop, and of quiet after which it ends (by the events' own times); null takes the default in contract.json (15)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.crash_loop_window_minutes == null || try(var.crash_loop_window_minutes >= local.contract.crash_loop.window_minutes.min && var.crash_loop_window_minutes <= local.contract.crash_loop.window_minutes.max && floor(var.crash_loop_window_minutes) == var.crash_loop_window_minutes, false)
+    error_message = "crash_loop_window_minutes must be a whole number from ${local.contract.crash_loop.window_minutes.min} to ${local.contract.crash_loop.window_minutes.max}, or null."
+  }
+}
+
+variable "crash_loop_sweep_minutes" {
+  description = "How often a schedule invokes the function to end crash loops that have been quiet for the window (no event arrives to tell it): a loop's end is announced at most this late."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.crash_loop_sweep_minutes >= 1 && var.crash_loop_sweep_minutes <= 60 && floor(var.crash_loop_sweep_minutes) == var.crash_loop_sweep_minutes
+    error_message = "crash_loop_sweep_minutes must be a whole number of minutes from 1 to 60."
+  }
+}
+
 variable "alarm_period_seconds" {
   description = "Period over which each loss alarm sums or maximises its metric (a multiple of 60 s)."
   type        = number

@@ -3,6 +3,7 @@
 //! [`Session`] the run opened. To add a question: its flags in [`crate::cli`], its key
 //! condition in [`crate::query`], a module here, a line in [`Request`].
 
+pub mod loops;
 pub mod mcp;
 pub mod query;
 pub mod redrive;
@@ -26,6 +27,7 @@ pub enum Request {
     Query(query::Question),
     Report(report::ReportQuestion),
     Redrive(redrive::RedriveQuestion),
+    Loops(loops::LoopsQuestion),
 }
 
 impl Request {
@@ -43,6 +45,7 @@ impl Request {
             Command::Definition(args) => Request::Query(query::definition(args, now)?),
             Command::Report(args) => Request::Report(report::read(args, now)?),
             Command::Redrive(args) => Request::Redrive(redrive::read(args, environment)?),
+            Command::Loops(args) => Request::Loops(loops::read(args, now)?),
             // A server, not a question: `main` serves it ([`mcp::serve`]) before any request.
             Command::Mcp(_) => {
                 return Err(crate::error::Error::BadArgument(
@@ -80,6 +83,7 @@ impl Request {
             Request::Query(question) => query::run(session, question, out, log).await,
             Request::Report(question) => report::run(session, question, out, log).await,
             Request::Redrive(question) => redrive::run(session, question, out, log).await,
+            Request::Loops(question) => loops::run(session, question, out, log).await,
         }
     }
 }

@@ -26,6 +26,8 @@ pub struct Contract {
     #[serde(rename = "//", default)]
     pub comment: String,
     pub retention_days: Bounds,
+    /// Crash-loop detection: failures (`threshold`) within `window_minutes`.
+    pub crash_loop: CrashLoop,
     pub queue_names: QueueNames,
     /// What the rule delivers unless an environment names other detail-types.
     pub detail_types: Vec<String>,
@@ -43,6 +45,29 @@ impl Bounds {
     pub fn range(self) -> RangeInclusive<u32> {
         self.min..=self.max
     }
+}
+
+/// Inclusive bounds of a whole-number setting and its default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Setting {
+    pub min: u32,
+    pub max: u32,
+    pub default: u32,
+}
+
+impl Setting {
+    pub fn range(self) -> RangeInclusive<u32> {
+        self.min..=self.max
+    }
+}
+
+/// When failures of one service (or standalone family) are a crash loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrashLoop {
+    pub threshold: Setting,
+    pub window_minutes: Setting,
 }
 
 /// Queue name patterns, `{name}` standing for the environment's name.
@@ -73,6 +98,20 @@ static CONTRACT: LazyLock<Result<Contract, String>> = LazyLock::new(|| {
             bounds.min, bounds.max
         ));
     }
+    for (name, setting) in [
+        ("crash_loop.threshold", contract.crash_loop.threshold),
+        (
+            "crash_loop.window_minutes",
+            contract.crash_loop.window_minutes,
+        ),
+    ] {
+        if setting.min < 1 || !setting.range().contains(&setting.default) {
+            return Err(format!(
+                "modules/regional-logger/contract.json: {name} {}..={} (default {}) is not a range holding its default",
+                setting.min, setting.max, setting.default
+            ));
+        }
+    }
     let names = &contract.queue_names;
     for pattern in [&names.failed_events, &names.delivery_dlq] {
         if !pattern.contains(NAME_PLACEHOLDER) {
@@ -95,6 +134,11 @@ pub fn contract() -> Result<&'static Contract, Error> {
 /// The days a record may be kept, as the module validates `retention_days`.
 pub fn retention_days() -> Result<RangeInclusive<u32>, Error> {
     Ok(contract()?.retention_days.range())
+}
+
+/// The crash-loop settings' bounds and defaults, as the module validates them.
+pub fn crash_loop() -> Result<CrashLoop, Error> {
+    Ok(contract()?.crash_loop)
 }
 
 /// The detail-types the rule delivers by default.
@@ -152,6 +196,8 @@ mod tests {
     #[test]
     fn a_malformed_contract_is_refused() {
         let extra = r#"{"retention_days": {"min": 1, "max": 2, "step": 1},
+            "crash_loop": {"threshold": {"min": 2, "max": 3, "default": 3},
+                           "window_minutes": {"min": 1, "max": 2, "default": 1}},
             "queue_names": {"failed_events": "{name}-f", "delivery_dlq": "{name}-d"},
             "detail_types": []}"#;
         assert!(serde_json::from_str::<Contract>(extra).is_err());

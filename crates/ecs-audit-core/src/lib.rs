@@ -15,6 +15,8 @@
 //!   (the file the Terraform module reads); [`capacity`] the write cost of an item;
 //! - [`explain`]: each failure and stop reason in words, for every reader; [`why`] a task's
 //!   ending joined to its deployment, its service's actions and the runs that ended alike;
+//! - [`notification`]: the failures topic's messages (per failure, crash loop started and
+//!   ended); [`episode`] the crash-loop rule and the keys of its items;
 //! - [`contract`]: what the regional logger module shares with the code (retention bounds,
 //!   queue names), read from `modules/regional-logger/contract.json`;
 //! - [`text`]: times, canonical JSON, cutting, short hashes;
@@ -34,6 +36,7 @@ pub mod conflict;
 pub mod contract;
 pub mod derived;
 pub mod environment;
+pub mod episode;
 pub mod error;
 pub mod event;
 pub mod explain;
@@ -42,6 +45,7 @@ pub mod item;
 pub mod keys;
 pub mod limits;
 pub mod mapping;
+pub mod notification;
 pub mod record;
 pub mod schema;
 pub mod text;

@@ -27,21 +27,25 @@ module "replica" {
 module "logger" {
   source = "../../../modules/regional-logger"
 
-  name                   = var.inputs.name
-  table_arn              = var.tables.table_arn
-  package_path           = var.inputs.package_path
-  architecture           = var.inputs.architecture
-  memory_size            = var.inputs.memory_size
-  retention_days         = var.inputs.retention_days
-  log_retention_days     = var.inputs.log_retention_days
-  tracing_mode           = var.inputs.tracing_mode
-  reserved_concurrency   = var.inputs.reserved_concurrency
-  detail_types           = var.inputs.detail_types
-  kms_key_arn            = var.inputs.kms_key_arn
-  alarm_sns_topic_arn    = var.inputs.alarm_sns_topic_arn
-  alarm_emails           = var.inputs.alarm_emails
-  silence_alarm_enabled  = var.inputs.silence_alarm_enabled
-  silence_period_seconds = var.inputs.silence_period_seconds
-  table_index_names      = var.tables.table_index_names
-  aws_cli_environment    = var.inputs.aws_cli_environment
+  name                      = var.inputs.name
+  table_arn                 = var.tables.table_arn
+  package_path              = var.inputs.package_path
+  architecture              = var.inputs.architecture
+  memory_size               = var.inputs.memory_size
+  retention_days            = var.inputs.retention_days
+  log_retention_days        = var.inputs.log_retention_days
+  tracing_mode              = var.inputs.tracing_mode
+  reserved_concurrency      = var.inputs.reserved_concurrency
+  detail_types              = var.inputs.detail_types
+  kms_key_arn               = var.inputs.kms_key_arn
+  alarm_sns_topic_arn       = var.inputs.alarm_sns_topic_arn
+  alarm_emails              = var.inputs.alarm_emails
+  failures_sns_topic_arn    = var.inputs.failures_sns_topic_arn
+  failure_emails            = var.inputs.failure_emails
+  crash_loop_threshold      = var.inputs.crash_loop_threshold
+  crash_loop_window_minutes = var.inputs.crash_loop_window_minutes
+  silence_alarm_enabled     = var.inputs.silence_alarm_enabled
+  silence_period_seconds    = var.inputs.silence_period_seconds
+  table_index_names         = var.tables.table_index_names
+  aws_cli_environment       = var.inputs.aws_cli_environment
 }

@@ -18,6 +18,12 @@ pub enum Error {
     /// DynamoDB did not take the write after the SDK's own retries. Retrying later can succeed.
     #[error("event {event_id}: DynamoDB write failed: {message}")]
     Store { event_id: String, message: String },
+
+    /// A failure notification was not published (SNS, or the claim that makes it exactly
+    /// once, failed). The event is recorded; the retry finds the message still unsent and
+    /// publishes it.
+    #[error("event {event_id}: notification not published: {message}")]
+    Notify { event_id: String, message: String },
 }
 
 impl Error {
@@ -35,12 +41,13 @@ impl Error {
             Error::Config(_) => "ConfigError",
             Error::BadEvent { .. } => "BadEvent",
             Error::Store { .. } => "StoreError",
+            Error::Notify { .. } => "NotifyError",
         }
     }
 
     /// True when retrying the same event later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Store { .. })
+        matches!(self, Error::Store { .. } | Error::Notify { .. })
     }
 }
 

@@ -10,6 +10,7 @@ use ecs_audit_core::conflict::{conflict_item, same_event};
 use ecs_audit_core::event::{self, event_id_of};
 use ecs_audit_core::item::{indexes_of, item_key};
 use ecs_audit_core::mapping;
+use ecs_audit_core::record::AuditRecord;
 
 use crate::config::Config;
 use crate::error::Error;
@@ -65,6 +66,18 @@ pub async fn record_event<S: RecordStore>(
     config: &Config,
     input: &Value,
 ) -> Result<Recorded, Error> {
+    record(store, config, input)
+        .await
+        .map(|(recorded, _)| recorded)
+}
+
+/// [`record_event`], also returning the record, for what follows a recording (the failure
+/// notifications, [`crate::alerts`]).
+pub async fn record<S: RecordStore>(
+    store: &S,
+    config: &Config,
+    input: &Value,
+) -> Result<(Recorded, AuditRecord), Error> {
     let event = event::parse(input)?;
     let record = mapping::build(&event, config.retention_days)?;
     let item = record.to_item()?;
@@ -135,12 +148,13 @@ pub async fn record_event<S: RecordStore>(
         write_units = if outcome.wrote_item() { cost.total_units() } else { 0 },
         "event recorded"
     );
-    Ok(Recorded {
+    let recorded = Recorded {
         outcome: outcome.as_str(),
-        resource_arn: record.resource_arn,
+        resource_arn: record.resource_arn.clone(),
         event_key,
         write_units: cost.total_units(),
-    })
+    };
+    Ok((recorded, record))
 }
 
 /// The Lambda entry point: logs every failure with the event it belongs to, then returns it.

@@ -8,14 +8,21 @@
 //! - [`handler`]: one invocation: parse, map, write, tell a duplicate from a conflict, log;
 //! - [`store`]: the port (write an item unless its key is taken) and an in-memory store;
 //! - [`dynamodb`]: the adapter, the conditional `PutItem`;
+//! - [`invoke`]: the deployed invocation: the recording, then [`alerts`] (a failure's message
+//!   on the failures topic, crash-loop episodes; the scheduled sweep), configured by
+//!   [`alert_config`] and kept by [`alert_store`];
 //! - [`error`]: the crate's one error type, which tells Lambda whether a retry can help.
 //!
 //! A new detail-type or index is a change to `ecs-audit-core` (see its crate docs), not here.
 
+pub mod alert_config;
+pub mod alert_store;
+pub mod alerts;
 pub mod config;
 pub mod dynamodb;
 pub mod error;
 pub mod handler;
+pub mod invoke;
 pub mod store;
 
 pub use config::Config;

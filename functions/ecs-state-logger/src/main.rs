@@ -6,8 +6,10 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use ecs_state_logger::alert_config::AlertConfig;
+use ecs_state_logger::alerts::Alerts;
 use ecs_state_logger::dynamodb::DynamoDbStore;
-use ecs_state_logger::{Config, handler};
+use ecs_state_logger::{Config, invoke};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
@@ -39,10 +41,21 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .await;
     let client = aws_sdk_dynamodb::Client::new(&sdk_config);
     open_connection(&client, &config.table_name).await;
+    // Building the SNS client makes no request: a cold start costs no more for it. Its
+    // connection opens with the first failure's message.
+    let alerts = AlertConfig::from_env()?.map(|alerts| {
+        Alerts::new(
+            alerts,
+            client.clone(),
+            aws_sdk_sns::Client::new(&sdk_config),
+            &config.table_name,
+            config.retention_days,
+        )
+    });
     let store = DynamoDbStore::new(client, &config.table_name);
-    let (store, config) = (&store, &config);
+    let (store, config, alerts) = (&store, &config, alerts.as_ref());
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handler::function_handler(store, config, event).await
+        invoke::handle(store, config, alerts, event).await
     }))
     .await
 }

@@ -191,3 +191,91 @@ run "aws_cli_environment_keys_must_be_variable_names" {
   variables { aws_cli_environment = { "1BAD" = "x" } }
   expect_failures = [var.aws_cli_environment]
 }
+
+run "failures_go_to_a_topic_of_their_own_with_the_addresses_subscribed" {
+  command = plan
+  variables {
+    failure_emails = ["team@example.com"]
+  }
+  assert {
+    condition     = length(aws_sns_topic.failures) == 1 && aws_sns_topic.failures[0].name == "audit-test-failures" && keys(aws_sns_topic_subscription.failure_email) == ["team@example.com"]
+    error_message = "Without failures_sns_topic_arn: a topic <name>-failures, apart from the alarms topic, with failure_emails subscribed."
+  }
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables.CRASH_LOOP_THRESHOLD == "3" && aws_lambda_function.this.environment[0].variables.CRASH_LOOP_WINDOW_MINUTES == "15"
+    error_message = "The crash-loop settings default to contract.json's 3 failures in 15 minutes."
+  }
+}
+
+run "a_given_failures_topic_is_the_functions_and_none_is_created" {
+  command = plan
+  variables {
+    failures_sns_topic_arn    = "arn:aws:sns:xx-test-1:123456789012:chat"
+    failure_emails            = ["team@example.com"]
+    crash_loop_threshold      = 5
+    crash_loop_window_minutes = 30
+  }
+  assert {
+    condition     = length(aws_sns_topic.failures) == 0 && length(aws_sns_topic_subscription.failure_email) == 0
+    error_message = "With failures_sns_topic_arn given, the module creates no topic and no subscription."
+  }
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables.FAILURES_TOPIC_ARN == var.failures_sns_topic_arn && output.failures_topic_arn == var.failures_sns_topic_arn
+    error_message = "The function publishes to the given topic (FAILURES_TOPIC_ARN), and the output names it."
+  }
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables.CRASH_LOOP_THRESHOLD == "5" && aws_lambda_function.this.environment[0].variables.CRASH_LOOP_WINDOW_MINUTES == "30"
+    error_message = "crash_loop_threshold and crash_loop_window_minutes reach the function."
+  }
+}
+
+run "a_schedule_invokes_the_function_to_end_quiet_crash_loops" {
+  command = plan
+  variables { crash_loop_sweep_minutes = 1 }
+  assert {
+    condition     = aws_cloudwatch_event_rule.sweep.schedule_expression == "rate(1 minute)" && aws_cloudwatch_event_target.sweep.retry_policy[0].maximum_retry_attempts == 0
+    error_message = "The sweep runs every crash_loop_sweep_minutes (rate(1 minute) in the singular) and is not retried: the next one repeats it."
+  }
+  assert {
+    condition     = aws_lambda_permission.sweep.principal == "events.amazonaws.com" && aws_lambda_permission.sweep.action == "lambda:InvokeFunction"
+    error_message = "EventBridge may invoke the function for the sweep."
+  }
+}
+
+run "publish_errors_raise_an_alarm" {
+  command = plan
+  assert {
+    condition     = aws_cloudwatch_log_metric_filter.outcome["notify_error"].pattern == "{ $.fields.error_type = \"NotifyError\" }" && aws_cloudwatch_metric_alarm.this["notify-error"].threshold == 1
+    error_message = "A failed publish (logged with error_type NotifyError) raises the notify-error alarm at the first one."
+  }
+}
+
+run "crash_loop_threshold_must_be_in_the_contracts_bounds" {
+  command = plan
+  variables { crash_loop_threshold = 1 }
+  expect_failures = [var.crash_loop_threshold]
+}
+
+run "crash_loop_window_minutes_must_be_in_the_contracts_bounds" {
+  command = plan
+  variables { crash_loop_window_minutes = 0 }
+  expect_failures = [var.crash_loop_window_minutes]
+}
+
+run "crash_loop_sweep_minutes_must_be_1_to_60" {
+  command = plan
+  variables { crash_loop_sweep_minutes = 90 }
+  expect_failures = [var.crash_loop_sweep_minutes]
+}
+
+run "failure_emails_must_be_addresses" {
+  command = plan
+  variables { failure_emails = ["team"] }
+  expect_failures = [var.failure_emails]
+}
+
+run "failures_sns_topic_arn_must_be_a_topic_arn" {
+  command = plan
+  variables { failures_sns_topic_arn = "chat" }
+  expect_failures = [var.failures_sns_topic_arn]
+}

@@ -118,14 +118,26 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
                 assert_eq!(alarm[actions], json!([topic]), "{region}: {alarm}");
             }
         }
+        // (conflicts, written with warnings, failed notifications)
         assert_eq!(
             found
                 .iter()
                 .filter(|f| f.starts_with("metric filter "))
                 .count(),
-            2,
+            3,
             "{found:?}"
         );
+        // AND its failures topic, apart from the alarms, which the function publishes to, and
+        // the schedule that ends quiet crash loops
+        for expected in [
+            format!("topic {name}-failures"),
+            format!("rule {name}-crash-loop-sweep"),
+        ] {
+            assert!(
+                found.contains(&expected),
+                "{region}: no {expected} in {found:?}"
+            );
+        }
         let client = dynamodb_client(&endpoint, region);
         let ttl = client
             .describe_time_to_live()
@@ -155,6 +167,10 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
         assert_eq!(
             function["Environment"]["Variables"]["TABLE_NAME"],
             json!(name)
+        );
+        assert_eq!(
+            function["Environment"]["Variables"]["FAILURES_TOPIC_ARN"],
+            json!(format!("arn:aws:sns:{region}:123456789012:{name}-failures"))
         );
         let rule = aws_cli(
             &endpoint,
@@ -440,8 +456,8 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
             "no {outcome} log line; outcomes {outcomes:?}"
         );
     }
-    // AND the metric filters' selector (`{ $.a.b = "..." }`) addresses the outcome in the
-    // lines the shipped binary really writes
+    // AND the metric filters' selector (`{ $.a.b = "..." }`) addresses the outcome (or, for
+    // failed notifications, the error type) in the lines the shipped binary really writes
     let filters = aws_cli(
         &endpoint,
         &home,
@@ -468,9 +484,16 @@ async fn local_environment_records_every_event_once_per_region_and_destroys_clea
                     .and_then(Value::as_str)
             })
             .collect();
+        // The outcome's selector sees every recorded event; the error type's sees the
+        // failures (here BadEvent and StoreError: NotifyError is logged in the same field).
+        let expected = if selector == "fields.error_type" {
+            "StoreError"
+        } else {
+            "written"
+        };
         assert!(
-            addressed.contains("written"),
-            "{pattern} addresses none of the function's outcomes: {addressed:?}"
+            addressed.contains(expected),
+            "{pattern} addresses none of the function's {selector} values: {addressed:?}"
         );
     }
     drop(home_fn);

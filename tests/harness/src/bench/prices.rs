@@ -24,6 +24,11 @@ pub const INTER_REGION_TRANSFER_USD_PER_GB: f64 = 0.02;
 pub const GLOBAL_TABLES_BILLING_PAGE: &str =
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/global-tables-billing.html";
 pub const GLOBAL_TABLES_READ_ON: &str = "2026-11-30";
+/// SNS standard topics: publish requests, USD per million (each 64 KB chunk is one; the
+/// messages here are a few KB). Deliveries are billed per protocol on top (SQS and Lambda
+/// free, HTTPS $0.60 per million, e-mail $2.00 per 100,000).
+pub const SNS_PRICE_PAGE: &str = "https://aws.amazon.com/sns/pricing/";
+pub const SNS_USD_PER_MILLION_PUBLISHES: f64 = 0.50;
 /// The memory both functions are costed at.
 pub const MEMORY_MB: u32 = 128;
 

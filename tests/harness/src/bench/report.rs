@@ -481,7 +481,48 @@ pub fn report(bench: &Bench, summary: &Summary, packages: (u64, u64), machine: &
          cross-Region transfer at the inter-region rate. In a global table the home region's own table writes \
          are rWRUs too, at the same price."
     );
+    announcing_cost(&mut out, summary, events);
     out
+}
+
+/// What announcing a failure costs (ours only: the recipe announces nothing), from the
+/// function's own answers (`announced`), medians over the runs.
+fn announcing_cost(out: &mut String, summary: &Summary, events: usize) {
+    let failures = summary.rust(|r| r.failures_announced as f64);
+    if failures == 0.0 {
+        return;
+    }
+    let writes = summary.rust(|r| ratio(r.announce_writes as f64, r.failures_announced as f64));
+    let queries = summary.rust(|r| ratio(r.announce_queries as f64, r.failures_announced as f64));
+    let publishes =
+        summary.rust(|r| ratio(r.announce_publishes as f64, r.failures_announced as f64));
+    let largest = summary.rust(|r| r.max_alert_item_bytes as f64);
+    let _ = writeln!(
+        out,
+        "\n### Cost per failure announced (the failures topic and crash loops)\n\n\
+         {failures:.0} of the {events} deliveries were of failures (first deliveries and redeliveries: a \
+         redelivery finds its message sent, which costs one conditional write). Per such delivery, as the \
+         function reported it in its answers (`announced`):\n\n| per failure delivery | ecs-state-logger |\n|---|---:|"
+    );
+    let _ = writeln!(
+        out,
+        "| DynamoDB UpdateItem requests (message claim and mark, crash-loop state, episode; the largest such item {largest:.0} bytes, so 1 write unit each) | {writes:.3} |"
+    );
+    let _ = writeln!(
+        out,
+        "| DynamoDB Query pages (the sweep's only) | {queries:.3} |"
+    );
+    let _ = writeln!(
+        out,
+        "| SNS publishes (one per failure, plus one per crash-loop start and end) | {publishes:.3} |"
+    );
+    let per_million =
+        writes * DYNAMODB_USD_PER_MILLION_WRU + publishes * SNS_USD_PER_MILLION_PUBLISHES;
+    let _ = writeln!(
+        out,
+        "| **per million failure deliveries**: writes × ${DYNAMODB_USD_PER_MILLION_WRU} + publishes × ${SNS_USD_PER_MILLION_PUBLISHES} ({SNS_PRICE_PAGE}; deliveries extra) | **{}** |",
+        usd(per_million)
+    );
 }
 
 pub fn runs_json(summary: &Summary, events: usize) -> Value {

@@ -50,6 +50,15 @@ pub struct Run {
     pub task_units_by_index: BTreeMap<&'static str, usize>,
     /// Ours only: the sum of `writeUnits` the function reported in its answers.
     pub reported_write_units: u64,
+    /// Ours only, from the answers' `announced`: failures announced (events whose recording
+    /// made the function claim a message), and what announcing them cost in all.
+    pub failures_announced: u64,
+    pub announce_writes: u64,
+    pub announce_queries: u64,
+    pub announce_publishes: u64,
+    /// Ours only: the crash-loop and notification items left in the table, and the largest.
+    pub alert_items: usize,
+    pub max_alert_item_bytes: usize,
     pub wall_seconds: f64,
     pub load_before: f64,
     pub load_after: f64,
@@ -77,7 +86,7 @@ impl Run {
     }
 
     pub fn to_json(&self, events: usize) -> Value {
-        json!({
+        let mut value = json!({
             "implementation": self.implementation,
             "repetition": self.repetition,
             "init_ms": self.init_ms,
@@ -115,6 +124,16 @@ impl Run {
             "wall_seconds": self.wall_seconds,
             "load_average_before": self.load_before,
             "load_average_after": self.load_after,
-        })
+        });
+        // Apart: one json! of every field goes past the macro's recursion limit.
+        value["announced"] = json!({
+            "failures": self.failures_announced,
+            "dynamodb_writes": self.announce_writes,
+            "dynamodb_queries": self.announce_queries,
+            "publishes": self.announce_publishes,
+            "alert_items": self.alert_items,
+            "max_alert_item_bytes": self.max_alert_item_bytes,
+        });
+        value
     }
 }

@@ -11,6 +11,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use bytes::Bytes;
 use ecs_audit_core::attributes::{from_attributes, record_from_attributes};
 use ecs_audit_core::capacity::{WRITE_UNIT_BYTES, WriteCost, item_size, projected_size};
+use ecs_audit_core::episode::is_alert_partition;
+use ecs_audit_core::schema::PARTITION_KEY;
 use serde_json::Value;
 
 use super::args::Args;
@@ -22,6 +24,7 @@ use super::stats::{load_average, ms, percentile, ratio};
 use super::tables::{create_python_table, create_rust_table, moto_error, setup_error};
 use super::{BASELINE_TABLE, Implementation};
 use crate::runtime_api::new_request_id;
+use crate::testkit::aws_cli;
 use crate::{Error, FunctionCommand, MotoServer, Outcome, Result, RuntimeApi};
 
 /// How long a process may take to reach its first `/next`.
@@ -104,7 +107,19 @@ impl Bench {
 
         let load_before = load_average();
         let began = Instant::now();
-        let process = self.command(implementation, &log).spawn(&api)?;
+        let mut command = self.command(implementation, &log);
+        if implementation == Implementation::Rust {
+            // Failures are announced as deployed: a failures topic, so their cost is measured.
+            let topic = aws_cli(
+                &endpoint,
+                &self.region,
+                &["sns", "create-topic", "--name", "bench-failures"],
+            )?;
+            if let Some(arn) = topic["TopicArn"].as_str() {
+                command = command.env("FAILURES_TOPIC_ARN", arn);
+            }
+        }
+        let process = command.spawn(&api)?;
         let Some(first_poll) = api.wait_first_poll(INIT_TIMEOUT).await else {
             let init_errors: Vec<String> = api
                 .init_errors()
@@ -141,6 +156,14 @@ impl Bench {
             match &invocation.outcome {
                 Outcome::Response(answer) => {
                     run.reported_write_units += answer["writeUnits"].as_u64().unwrap_or(0);
+                    let announced = &answer["announced"];
+                    let writes = announced["dynamodbWrites"].as_u64().unwrap_or(0);
+                    if writes > 0 {
+                        run.failures_announced += 1;
+                    }
+                    run.announce_writes += writes;
+                    run.announce_queries += announced["dynamodbQueries"].as_u64().unwrap_or(0);
+                    run.announce_publishes += announced["published"].as_u64().unwrap_or(0);
                 }
                 Outcome::Error {
                     error_type,
@@ -207,8 +230,19 @@ impl Bench {
         let items = scan(&self.client, &endpoint, &self.rust_table).await?;
         let mut found = BTreeSet::new();
         let mut bytes = 0;
+        let mut records = 0;
         for attributes in &items {
             let item = from_attributes(attributes).map_err(|e| setup_error("a stored item", e))?;
+            if item
+                .get(PARTITION_KEY)
+                .and_then(Value::as_str)
+                .is_some_and(is_alert_partition)
+            {
+                run.alert_items += 1;
+                run.max_alert_item_bytes = run.max_alert_item_bytes.max(item_size(&item));
+                continue;
+            }
+            records += 1;
             let record =
                 record_from_attributes(attributes).map_err(|e| setup_error("a stored item", e))?;
             let cost = WriteCost::of(&item, &record.indexes());
@@ -241,9 +275,9 @@ impl Bench {
             found.insert((record.resource_arn, record.event_key));
         }
         run.should_store = self.expected.rust_keys.len();
-        run.items_written = items.len();
+        run.items_written = records;
         run.items_lost = self.expected.rust_keys.difference(&found).count();
-        run.mean_item_bytes = ratio(bytes as f64, items.len() as f64);
+        run.mean_item_bytes = ratio(bytes as f64, records as f64);
         Ok(())
     }
 

@@ -8,6 +8,7 @@ use super::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Grant {
     Table,
+    Topic,
     Logs,
     Queue,
     Traces,
@@ -16,7 +17,10 @@ pub(crate) enum Grant {
 
 pub(crate) fn grant_of(action: &str) -> Option<Grant> {
     match action {
-        "dynamodb:PutItem" => Some(Grant::Table),
+        // PutItem records; UpdateItem and Query keep crash-loop episodes and notification
+        // claims in the same table.
+        "dynamodb:PutItem" | "dynamodb:UpdateItem" | "dynamodb:Query" => Some(Grant::Table),
+        "sns:Publish" => Some(Grant::Topic),
         "logs:CreateLogStream" | "logs:PutLogEvents" => Some(Grant::Logs),
         "sqs:SendMessage" => Some(Grant::Queue),
         "xray:PutTraceSegments" | "xray:PutTelemetryRecords" => Some(Grant::Traces),
@@ -73,10 +77,23 @@ pub(crate) fn is_own_table(arn: &str, own: &Own) -> bool {
             && *table == format!("table/{}", own.name))
 }
 
+/// `arn:aws:sns:<own region>:<account>:<name>-failures`: the module's failures topic.
+pub(crate) fn is_own_topic(arn: &str, own: &Own) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", "aws", "sns", region, account, topic]
+        if *region == own.region
+            && account.len() == 12
+            && account.chars().all(|c| c.is_ascii_digit())
+            && *topic == format!("{}-failures", own.name))
+}
+
 pub(crate) fn is_own(grant: Grant, resource: &Resource, own: &Own) -> bool {
     match (grant, resource) {
         (Grant::Table, Resource::Known(arn)) => is_own_table(arn, own),
         (Grant::Table, Resource::Refs(r)) => *r == refs(&["var.table_arn"]),
+        (Grant::Topic, Resource::Known(arn)) => is_own_topic(arn, own),
+        // Before apply: the topic the module created, or the one it was given.
+        (Grant::Topic, Resource::Refs(r)) => *r == refs(&["local.failures_topic_arn"]),
         (Grant::Logs, Resource::Known(arn)) => own.log_streams.as_deref() == Some(arn.as_str()),
         // Before apply: the log group's ARN (the module adds ":log-stream:*"; the applied test
         // sees the whole ARN).
@@ -171,7 +188,7 @@ pub(crate) fn check_statements(statements: &[Statement], own: &Own) -> Vec<Strin
                 ));
             }
         }
-        // Only the key statement has a condition: the key is used through DynamoDB and SQS of
+        // Only the key statement has a condition: the key is used through DynamoDB, SQS and SNS of
         // the function's own region.
         if grant == Grant::Key {
             let via: Vec<&String> = statement
@@ -183,6 +200,7 @@ pub(crate) fn check_statements(statements: &[Statement], own: &Own) -> Vec<Strin
             let expected = [
                 format!("dynamodb.{}.amazonaws.com", own.region),
                 format!("sqs.{}.amazonaws.com", own.region),
+                format!("sns.{}.amazonaws.com", own.region),
             ];
             if via.is_empty() || via.iter().any(|service| !expected.contains(service)) {
                 problems.push(format!(
@@ -196,7 +214,7 @@ pub(crate) fn check_statements(statements: &[Statement], own: &Own) -> Vec<Strin
             ));
         }
     }
-    for needed in [Grant::Table, Grant::Logs, Grant::Queue]
+    for needed in [Grant::Table, Grant::Topic, Grant::Logs, Grant::Queue]
         .into_iter()
         .chain(own.tracing.then_some(Grant::Traces))
         .chain(own.kms_key.is_some().then_some(Grant::Key))
