@@ -19,6 +19,7 @@ use support::*;
 /// The server's tools, by name: tools/list must list exactly these (and the README's table).
 const TOOLS: &[&str] = &[
     "cluster_failures",
+    "crash_loops",
     "definition_runs",
     "service_history",
     "task_history",
@@ -93,6 +94,26 @@ fn questions(stack: &Stack) -> Vec<Question> {
             ],
         ),
         question(
+            "crash_loops",
+            json!({"cluster": CLUSTER}),
+            &["--all-regions", "loops", "--cluster", CLUSTER],
+        ),
+        question(
+            "crash_loops",
+            json!({"cluster": CLUSTER, "service": "web", "since": "1d", "region": second}),
+            &[
+                "--region",
+                second,
+                "loops",
+                "--cluster",
+                CLUSTER,
+                "--service",
+                "web",
+                "--since",
+                "1d",
+            ],
+        ),
+        question(
             "why_stopped",
             json!({"task": oom}),
             &["--all-regions", "why", &oom],
@@ -121,6 +142,12 @@ fn questions(stack: &Stack) -> Vec<Question> {
 async fn every_tool_answers_as_the_cli_does() -> TestResult {
     // GIVEN the audit table in two regions, seeded, and the server started by a real client
     let stack = Stack::start().await?;
+    stack
+        .save_episode(stack.first_region(), "web", (120, 110, Some(95)))
+        .await?;
+    stack
+        .save_episode(stack.second_region(), "web", (30, 5, None))
+        .await?;
     let questions = questions(&stack);
     let calls: Vec<Value> = questions
         .iter()

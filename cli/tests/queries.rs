@@ -31,31 +31,13 @@ async fn every_subcommand_answers_from_seeded_tables() -> TestResult {
 }
 
 async fn crash_loop_episodes(stack: &Stack) -> TestResult {
-    use ecs_audit_core::episode::{Episode, Subject};
-    use ecs_state_logger::alert_store::AlertStore;
     // GIVEN two episodes written as the function writes them: web's loop has ended, api's
     // goes on
     let region = stack.first_region();
-    let store = AlertStore::new(stack.client(region), stack.env.name.clone());
-    let episode = |name: &str, started: i64, last: i64, ended: Option<i64>| Episode {
-        subject: Subject {
-            cluster: CLUSTER.into(),
-            name: name.into(),
-            standalone: false,
-        },
-        started_at: stack.ago(started),
-        last_failure_at: stack.ago(last),
-        failures: 4,
-        last_kind: "EssentialContainerExited".into(),
-        ended_at: ended.map(|minutes| stack.ago(minutes)),
-    };
-    let expires = (stack.now + chrono::Duration::days(1)).timestamp();
-    store
-        .save_episode(&episode("web", 120, 110, Some(95)), expires)
+    stack
+        .save_episode(region, "web", (120, 110, Some(95)))
         .await?;
-    store
-        .save_episode(&episode("api", 30, 5, None), expires)
-        .await?;
+    stack.save_episode(region, "api", (30, 5, None)).await?;
 
     // WHEN the cluster's loops are asked for
     let all = stack.ecs_audit(&[

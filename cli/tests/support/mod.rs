@@ -189,6 +189,34 @@ impl Stack {
     }
 
     /// `minutes` before the scenario's now, as ECS writes times.
+    /// Saves a crash-loop episode of `service` in the cluster as the function's store writes
+    /// it: started, last failed and (when over) ended that many minutes ago, 4 failures.
+    pub async fn save_episode(
+        &self,
+        region: &str,
+        service: &str,
+        (started, last, ended): (i64, i64, Option<i64>),
+    ) -> TestResult {
+        use ecs_audit_core::episode::{Episode, Subject};
+        use ecs_state_logger::alert_store::AlertStore;
+        let store = AlertStore::new(self.client(region), self.env.name.clone());
+        let episode = Episode {
+            subject: Subject {
+                cluster: CLUSTER.into(),
+                name: service.into(),
+                standalone: false,
+            },
+            started_at: self.ago(started),
+            last_failure_at: self.ago(last),
+            failures: 4,
+            last_kind: "out-of-memory".into(),
+            ended_at: ended.map(|minutes| self.ago(minutes)),
+        };
+        let expires = (self.now + Duration::days(1)).timestamp();
+        store.save_episode(&episode, expires).await?;
+        Ok(())
+    }
+
     pub fn ago(&self, minutes: i64) -> String {
         (self.now - Duration::minutes(minutes)).to_rfc3339_opts(SecondsFormat::Millis, true)
     }

@@ -19,7 +19,9 @@ use crate::cli::Common;
 use crate::error::{Error, Result, one_line};
 use crate::session;
 use answer::{answer, input_schema};
-use params::{ClusterFailures, DefinitionRuns, ServiceHistory, TaskHistory, WhyStopped};
+use params::{
+    ClusterFailures, CrashLoops, DefinitionRuns, ServiceHistory, TaskHistory, WhyStopped,
+};
 
 /// What an assistant reads first: what the log is and how to ask it.
 const INSTRUCTIONS: &str = "Answers from the ecs-state-logger audit table: every ECS task, service and deployment \
@@ -61,6 +63,15 @@ impl AuditServer {
     )]
     async fn why_stopped(&self, arguments: JsonObject) -> CallToolResult {
         answer::<WhyStopped>(&self.common, arguments).await
+    }
+
+    #[tool(
+        description = "A cluster's crash loops (a service or standalone family failing again and again): when each started and ended, how many failures, the last failure's kind; loops going on at some time in the range (default the last 7d), newest first: `ecs-audit loops`",
+        input_schema = input_schema::<CrashLoops>(),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn crash_loops(&self, arguments: JsonObject) -> CallToolResult {
+        answer::<CrashLoops>(&self.common, arguments).await
     }
 
     #[tool(

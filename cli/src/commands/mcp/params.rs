@@ -6,8 +6,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::cli::{
-    ClusterArgs, Command, Common, DefinitionArgs, OutputFormat, Range, ServiceArgs, TaskArgs,
-    TzChoice, WhyArgs,
+    ClusterArgs, Command, Common, DefinitionArgs, LoopsArgs, OutputFormat, Range, ServiceArgs,
+    TaskArgs, TzChoice, WhyArgs,
 };
 
 /// What a tool's arguments ask: one CLI subcommand.
@@ -54,7 +54,7 @@ impl Scope {
 /// A time range, as the CLI's `--since` and `--until`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 pub struct Window {
-    /// Start: a duration back from now (30m, 2h, 1d, 2w) or a UTC time (2026-11-20T10:00:00Z); default 1d (7d for a task definition)
+    /// Start: a duration back from now (30m, 2h, 1d, 2w) or a UTC time (2026-11-20T10:00:00Z); default 1d (7d for a task definition and for crash loops)
     pub since: Option<String>,
     /// End: a duration back from now or a UTC time; default now
     pub until: Option<String>,
@@ -117,6 +117,30 @@ impl ToolParams for WhyStopped {
             window: self.window,
         };
         (self.scope, Command::Why(args))
+    }
+}
+
+/// `crash_loops`: `ecs-audit loops`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub struct CrashLoops {
+    /// Cluster name
+    pub cluster: String,
+    /// Only this service's loops (or a standalone family's: family:<name>)
+    pub service: Option<String>,
+    #[serde(flatten)]
+    pub window: Window,
+    #[serde(flatten)]
+    pub scope: Scope,
+}
+
+impl ToolParams for CrashLoops {
+    fn command(self) -> (Scope, Command) {
+        let args = LoopsArgs {
+            cluster: self.cluster,
+            service: self.service,
+            range: self.window.into(),
+        };
+        (self.scope, Command::Loops(args))
     }
 }
 
