@@ -3,6 +3,9 @@
 # busy day and the same day twice over. Run by `make bench` (7,000 task runs, about 21,000
 # events) and `make bench-short` (BENCH_SCALE_TASKS=300, to keep it working).
 # Writes build/bench/scale.md (also printed) and build/bench/scale.json.
+# BENCH_SCALE_QUESTIONS=report (a comma-separated subset of cluster,service,failures,report)
+# asks only those; BENCH_SCALE_BASELINE=<an ecs-audit binary> asks each question of it too,
+# on the same data, for before/after rows.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -21,4 +24,6 @@ cargo build --quiet -p harness --bin bench-scale
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 "$target_dir/debug/bench-scale" --tasks "$tasks" --services "$services" \
   --ecs-audit "$target_dir/$([[ $profile == dev ]] && echo debug || echo "$profile")/ecs-audit" \
-  --out "$root/build/bench"
+  --out "$root/build/bench" \
+  ${BENCH_SCALE_QUESTIONS:+--questions "$BENCH_SCALE_QUESTIONS"} \
+  ${BENCH_SCALE_BASELINE:+--baseline "$BENCH_SCALE_BASELINE"}

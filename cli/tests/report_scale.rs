@@ -64,7 +64,7 @@ fn a_ten_thousand_task_day_is_one_readable_page_under_a_megabyte() -> TestResult
     let failed_runs = timeline
         .lanes
         .iter()
-        .flat_map(|lane| &lane.tasks)
+        .flat_map(|lane| lane.layout.bars())
         .filter(|bar| report::pack::is_failure(bar))
         .count();
     assert_eq!(dom.matches("<a href=\"#f-").count(), failed_runs);

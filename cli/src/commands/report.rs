@@ -1,5 +1,6 @@
-//! `ecs-audit report`: a cluster's events from every region folded, one at a time, into the
-//! timeline ([`crate::report`]), written as one HTML page to a file or standard output.
+//! `ecs-audit report`: a cluster's events from every region folded, one at a time and newest
+//! first, into the timeline ([`crate::report`]), written as one HTML page to a file or
+//! standard output.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,8 +29,11 @@ pub struct ReportQuestion {
 /// Reads the cluster and range (once: the query and the page use the same).
 pub fn read(args: &ReportArgs, now: DateTime<Utc>) -> Result<ReportQuestion> {
     let range = args.range.resolve(DEFAULT_SINCE, now)?;
+    let mut spec = query::cluster_events(&args.cluster, &range);
+    // the timeline lets a run go once the stream has passed its start: newest first
+    spec.newest_first = true;
     Ok(ReportQuestion {
-        spec: query::cluster_events(&args.cluster, &range),
+        spec,
         cluster: args.cluster.clone(),
         range,
         html: args.html.clone(),

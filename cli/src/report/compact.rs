@@ -26,7 +26,7 @@ impl Texts {
 
 /// A task's ARN, told apart from every other without keeping it whole: the part up to the
 /// last `/` shared, a 32-hex-digit id as a number; any other ARN as it is.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(super) enum TaskKey {
     Hex { prefix: Arc<str>, id: u128 },
     Whole(Box<str>),

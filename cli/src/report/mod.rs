@@ -2,29 +2,39 @@
 //! no script) showing a cluster's task runs over time per service, coloured by how they
 //! ended, with the failures listed below and each stop code explained in a sentence.
 //!
-//! Pure: records in (one at a time, [`TimelineBuilder`]), the page out. The builder keeps one
-//! small summary per task, never the records; [`pack`] lays runs out in rows and folds the
-//! routine ones beyond a cap; [`render`] writes the page (with `maud`, escaping by
-//! construction) around the chart [`svg`] draws.
+//! Pure: records in (one at a time, newest first, [`TimelineBuilder`]), the page out. The
+//! builder keeps only what the page draws and the runs still open, never the records nor a
+//! summary per run: a run is folded from its events ([`run`]) until the stream has passed
+//! its start, then laid out ([`pack`]: rows, the routine runs beyond a cap folded into a
+//! density band) and counted ([`stats`]) in its lane ([`lane`]); [`render`] writes the page
+//! (with `maud`, escaping by construction) around the chart [`svg`] draws.
 
 mod compact;
+mod lane;
 pub mod pack;
 mod render;
+mod run;
+mod sketch;
+pub mod stats;
 mod svg;
 #[cfg(test)]
 mod tests;
 mod times;
 mod why_link;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use ecs_audit_core::explain::reason;
 use ecs_audit_core::record::AuditRecord;
 
 use crate::output::Found;
 use compact::{TaskKey, Texts};
+use lane::LaneBuilder;
+use pack::LaneLayout;
+use run::TaskSoFar;
+use stats::LaneStats;
 
 pub use ecs_audit_core::explain::explain;
 pub use render::render_html;
@@ -126,13 +136,20 @@ pub struct Deployment {
     pub failed: bool,
 }
 
-/// One service (or the standalone tasks of one family, or the cluster itself) in one region.
+/// One service (or the standalone tasks of one family, or the cluster itself) in one region,
+/// as drawn.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lane {
     pub name: String,
     pub region: String,
-    pub tasks: Vec<TaskBar>,
+    /// The runs: packed in rows, the routine ones beyond the cap folded.
+    pub layout: LaneLayout,
+    /// The numbers of all its runs.
+    pub stats: LaneStats,
+    /// Every failed service event and the first routine ones, by time.
     pub markers: Vec<Marker>,
+    /// Routine service events not kept.
+    pub more_markers: usize,
     pub deployments: Vec<Deployment>,
 }
 
@@ -143,6 +160,8 @@ pub struct FailureRow {
     pub time: String,
     pub region: String,
     pub service: String,
+    /// The resource's ARN (the task's, for a task): what names the failure elsewhere.
+    pub arn: String,
     pub task: String,
     pub code: String,
     pub exit_codes: String,
@@ -164,15 +183,11 @@ pub struct Timeline {
 
 impl Timeline {
     pub fn task_count(&self) -> usize {
-        self.lanes.iter().map(|lane| lane.tasks.len()).sum()
+        self.lanes.iter().map(|lane| lane.stats.runs).sum()
     }
 
     pub fn count(&self, ending: Ending) -> usize {
-        self.lanes
-            .iter()
-            .flat_map(|lane| &lane.tasks)
-            .filter(|task| task.ending == ending)
-            .count()
+        self.lanes.iter().map(|lane| lane.stats.count(ending)).sum()
     }
 
     /// `14 tasks (9 stopped normally, 3 failed, ...) in 4 lanes, 6 failures`.
@@ -220,121 +235,6 @@ fn lane_name(record: &AuditRecord) -> String {
     }
 }
 
-fn ending_of(last: &Last) -> Ending {
-    if last.last_status.as_deref() != Some("STOPPED") {
-        return Ending::Running;
-    }
-    match last.stop_code.as_deref() {
-        Some("SpotInterruption" | "TerminationNotice") => Ending::Interrupted,
-        _ if last.failed => Ending::Failed,
-        _ => Ending::Ok,
-    }
-}
-
-/// What a task's latest event says (the one with the highest version, then the latest
-/// time). Its texts are shared ([`Texts`]): a day's runs repeat a few of them.
-#[derive(Debug, Clone)]
-struct Last {
-    order: (u64, Option<DateTime<Utc>>),
-    definition: Option<Arc<str>>,
-    last_status: Option<Arc<str>>,
-    stop_code: Option<Arc<str>>,
-    stopped_at: Option<DateTime<Utc>>,
-    exit_codes: Option<Arc<str>>,
-    reason: Arc<str>,
-    failed: bool,
-}
-
-/// One task's events so far, folded into what its bar needs.
-#[derive(Debug, Clone)]
-struct TaskSoFar {
-    first_seen: Option<DateTime<Utc>>,
-    created: Option<DateTime<Utc>>,
-    started: Option<DateTime<Utc>>,
-    last: Last,
-}
-
-fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-/// A record's place in its task's history: its version, then its time (stored times are
-/// UTC with milliseconds, so they order as their text does).
-fn order_of(record: &AuditRecord) -> (u64, Option<DateTime<Utc>>) {
-    (
-        record.version.unwrap_or(0),
-        parse_time(Some(&record.event_time)),
-    )
-}
-
-impl TaskSoFar {
-    fn last_of(record: &AuditRecord, texts: &mut Texts) -> Last {
-        Last {
-            order: order_of(record),
-            definition: texts.get_opt(record.task_definition.as_deref()),
-            last_status: texts.get_opt(record.last_status.as_deref()),
-            stop_code: texts.get_opt(record.stop_code.as_deref()),
-            stopped_at: parse_time(record.stopped_at.as_deref()),
-            exit_codes: texts.get_opt(record.exit_codes.as_deref()),
-            reason: texts.get(&reason(record)),
-            failed: record.failure.is_some(),
-        }
-    }
-
-    fn new(record: &AuditRecord, texts: &mut Texts) -> Self {
-        Self {
-            first_seen: parse_time(Some(&record.event_time)),
-            created: parse_time(record.created_at.as_deref()),
-            started: parse_time(record.started_at.as_deref()),
-            last: Self::last_of(record, texts),
-        }
-    }
-
-    fn add(&mut self, record: &AuditRecord, texts: &mut Texts) {
-        self.first_seen = earliest(self.first_seen, parse_time(Some(&record.event_time)));
-        self.created = earliest(self.created, parse_time(record.created_at.as_deref()));
-        self.started = earliest(self.started, parse_time(record.started_at.as_deref()));
-        if order_of(record) > self.last.order {
-            self.last = Self::last_of(record, texts);
-        }
-    }
-
-    /// The bar of the task `key`; `now` ends a running task's. `None` without a readable time.
-    fn bar(self, key: &TaskKey, region: &Arc<str>, now: DateTime<Utc>) -> Option<TaskBar> {
-        let first_seen = self.first_seen?;
-        let last = self.last;
-        let ending = ending_of(&last);
-        let end = match ending {
-            Ending::Running => now,
-            _ => last.stopped_at.or(last.order.1).unwrap_or(now),
-        };
-        let created = self.created.unwrap_or(first_seen);
-        let arn = key.arn();
-        let task_id = if arn.contains(":task/") {
-            arn.rsplit('/').next().unwrap_or(&arn)
-        } else {
-            &arn
-        }
-        .to_string();
-        Some(TaskBar {
-            region: region.clone(),
-            task_id,
-            definition: last.definition,
-            created: created.min(end),
-            started: self.started.filter(|started| *started <= end),
-            end,
-            ending,
-            last_status: last.last_status.unwrap_or_else(|| "".into()),
-            stop_code: last.stop_code,
-            exit_codes: last.exit_codes,
-            reason: (!last.reason.is_empty()).then_some(last.reason),
-        })
-    }
-}
-
 /// A failure, once per distinct event.
 fn failure_row(region: &str, record: &AuditRecord, code: &str) -> FailureRow {
     FailureRow {
@@ -348,6 +248,7 @@ fn failure_row(region: &str, record: &AuditRecord, code: &str) -> FailureRow {
             .clone()
             .or_else(|| record.group.clone())
             .unwrap_or_else(|| "-".into()),
+        arn: record.resource_arn.clone(),
         task: record.task_id().unwrap_or("-").to_string(),
         code: code.to_string(),
         exit_codes: record.exit_codes.clone().unwrap_or_else(|| "-".into()),
@@ -359,13 +260,21 @@ fn failure_row(region: &str, record: &AuditRecord, code: &str) -> FailureRow {
     }
 }
 
-type LaneKey = (String, String);
-/// A deployment event: when, its name, whether it is a failure.
-type DeploymentEvent = (DateTime<Utc>, String, bool);
+/// How far before a run's start one of its events may still come (clocks and delivery are
+/// not exact): a run stays open until the stream is this far past its start.
+pub const LATE_EVENTS: Duration = Duration::minutes(10);
 
-/// Builds a [`Timeline`] from a cluster's records, taken one at a time in any order
-/// (duplicates and a global table's copies allowed). Holds one summary per task and per
-/// service event, never the records.
+type LaneKey = (String, String);
+/// An open run in the queue of runs to close: its start when queued, its lane, its key.
+type Closing = (Option<DateTime<Utc>>, usize, TaskKey);
+
+/// Builds a [`Timeline`] from a cluster's records taken one at a time, newest first (as the
+/// index answers; duplicates and out-of-order deliveries allowed). A run is kept open while
+/// its events may still come, until the stream is [`LATE_EVENTS`] past its start; then it is
+/// drawn or folded, and counted, and let go. So memory grows with the runs open at once and
+/// with what the page draws (capped bars, every failure), not with the runs. Records in
+/// another order give the same page if nothing comes more than [`LATE_EVENTS`] out of
+/// order; [`build`] sorts a slice first.
 #[derive(Debug)]
 pub struct TimelineBuilder {
     cluster: String,
@@ -373,10 +282,13 @@ pub struct TimelineBuilder {
     since: DateTime<Utc>,
     until: DateTime<Utc>,
     now: DateTime<Utc>,
-    tasks: BTreeMap<LaneKey, HashMap<TaskKey, TaskSoFar>>,
+    lane_index: HashMap<LaneKey, usize>,
+    lanes: Vec<(LaneKey, LaneBuilder)>,
+    /// Open runs, latest start on top (entries of runs since closed are skipped).
+    closing: BinaryHeap<Closing>,
+    /// The oldest event time seen: the stream is past it.
+    oldest: Option<DateTime<Utc>>,
     texts: Texts,
-    markers: BTreeMap<LaneKey, Vec<Marker>>,
-    deployments: BTreeMap<LaneKey, BTreeMap<String, Vec<DeploymentEvent>>>,
     failures: Vec<FailureRow>,
     failure_keys: HashSet<(String, String, String)>,
 }
@@ -396,19 +308,30 @@ impl TimelineBuilder {
             since,
             until,
             now,
-            tasks: BTreeMap::new(),
+            lane_index: HashMap::new(),
+            lanes: Vec::new(),
+            closing: BinaryHeap::new(),
+            oldest: None,
             texts: Texts::default(),
-            markers: BTreeMap::new(),
-            deployments: BTreeMap::new(),
             failures: Vec::new(),
             failure_keys: HashSet::new(),
         }
     }
 
+    fn lane(&mut self, key: LaneKey) -> usize {
+        if let Some(index) = self.lane_index.get(&key) {
+            return *index;
+        }
+        let index = self.lanes.len();
+        self.lane_index.insert(key.clone(), index);
+        self.lanes
+            .push((key, LaneBuilder::new(self.since, self.until)));
+        index
+    }
+
     pub fn add(&mut self, item: &Found) {
         let record = &item.record;
         let region = item.region().to_string();
-        let lane = lane_name(record);
         if let Some(code) = &record.failure
             && self.failure_keys.insert((
                 region.clone(),
@@ -418,99 +341,98 @@ impl TimelineBuilder {
         {
             self.failures.push(failure_row(&region, record, code));
         }
+        let time = parse_time(Some(&record.event_time));
         if record.task_id().is_some() {
+            let lane = self.lane((region, lane_name(record)));
             let key = TaskKey::new(&record.resource_arn, &mut self.texts);
-            let tasks = self.tasks.entry((region, lane)).or_default();
-            match tasks.get_mut(&key) {
+            let open = &mut self.lanes[lane].1.open;
+            match open.get_mut(&key) {
                 Some(task) => task.add(record, &mut self.texts),
                 None => {
-                    tasks.insert(key, TaskSoFar::new(record, &mut self.texts));
+                    let task = TaskSoFar::new(record, &mut self.texts);
+                    self.closing.push((task.start(), lane, key.clone()));
+                    open.insert(key, task);
                 }
             }
-            return;
+        } else if let Some(time) = time {
+            let name = record
+                .event_name
+                .clone()
+                .or_else(|| record.status.clone())
+                .unwrap_or_else(|| record.detail_type.clone());
+            let lane = self.lane((region, lane_name(record)));
+            let lane = &mut self.lanes[lane].1;
+            match &record.deployment_id {
+                Some(id) => lane.add_deployment_event(id, (time, name, record.failure.is_some())),
+                None => lane.add_marker(Marker {
+                    time,
+                    name,
+                    failed: record.failure.is_some(),
+                    reason: record
+                        .reason
+                        .clone()
+                        .or_else(|| record.status_reason.clone()),
+                }),
+            }
         }
-        let Some(time) = parse_time(Some(&record.event_time)) else {
-            return;
-        };
-        let name = record
-            .event_name
-            .clone()
-            .or_else(|| record.status.clone())
-            .unwrap_or_else(|| record.detail_type.clone());
-        if let Some(id) = &record.deployment_id {
-            self.deployments
-                .entry((region, lane))
-                .or_default()
-                .entry(id.clone())
-                .or_default()
-                .push((time, name, record.failure.is_some()));
-            return;
+        if let Some(time) = time {
+            self.oldest = Some(self.oldest.map_or(time, |oldest| oldest.min(time)));
         }
-        self.markers
-            .entry((region, lane))
-            .or_default()
-            .push(Marker {
-                time,
-                name,
-                failed: record.failure.is_some(),
-                reason: record
-                    .reason
-                    .clone()
-                    .or_else(|| record.status_reason.clone()),
-            });
+        self.close_runs(false);
+    }
+
+    /// Closes the open runs the stream is [`LATE_EVENTS`] past (`all`: every one), latest
+    /// start first.
+    fn close_runs(&mut self, all: bool) {
+        let bar_now = self.now.min(self.until);
+        let past = self
+            .oldest
+            .and_then(|oldest| oldest.checked_add_signed(LATE_EVENTS));
+        while let Some((start, _, _)) = self.closing.peek() {
+            let due = all || matches!((start, past), (Some(start), Some(past)) if *start > past);
+            if !due {
+                return;
+            }
+            let Some((start, lane, key)) = self.closing.pop() else {
+                return;
+            };
+            let (lane_key, builder) = &mut self.lanes[lane];
+            let Some(task) = builder.open.get(&key) else {
+                continue;
+            };
+            // an earlier event moved its start: back in the queue at its place
+            if task.start() < start {
+                self.closing.push((task.start(), lane, key));
+                continue;
+            }
+            let Some(task) = builder.open.remove(&key) else {
+                continue;
+            };
+            let region = self.texts.get(&lane_key.0);
+            if let Some(bar) = task.bar(&key, &region, bar_now) {
+                builder.add_run(bar);
+            }
+        }
     }
 
     pub fn finish(mut self) -> Timeline {
-        let bar_now = self.now.min(self.until);
+        self.close_runs(true);
         self.failures.sort_by(|a, b| {
             (&a.time, &a.region, &a.task, &a.code).cmp(&(&b.time, &b.region, &b.task, &b.code))
         });
-        let mut keys: Vec<LaneKey> = self
-            .tasks
-            .keys()
-            .chain(self.markers.keys())
-            .chain(self.deployments.keys())
-            .cloned()
-            .collect();
         let regions = &self.regions;
         // regions in the environment's order, the cluster's own lane last in its region
-        keys.sort_by_cached_key(|key| {
+        self.lanes.sort_by_cached_key(|(key, _)| {
             let region = regions
                 .iter()
                 .position(|region| *region == key.0)
                 .unwrap_or(regions.len());
             (region, key.0.clone(), key.1 == CLUSTER_LANE, key.1.clone())
         });
-        keys.dedup();
-        let lanes = keys
+        let lanes = self
+            .lanes
             .into_iter()
-            .map(|key| {
-                let region = self.texts.get(&key.0);
-                let mut bars: Vec<TaskBar> = self
-                    .tasks
-                    .remove(&key)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|(task, so_far)| so_far.bar(&task, &region, bar_now))
-                    .collect();
-                bars.sort_by(|a, b| (a.created, &a.task_id).cmp(&(b.created, &b.task_id)));
-                let mut markers = self.markers.remove(&key).unwrap_or_default();
-                markers.sort_by(|a, b| (a.time, &a.name).cmp(&(b.time, &b.name)));
-                let deployments = self
-                    .deployments
-                    .remove(&key)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|(id, events)| deployment(id, events))
-                    .collect();
-                Lane {
-                    name: key.1,
-                    region: key.0,
-                    tasks: bars,
-                    markers,
-                    deployments,
-                }
-            })
+            .map(|((region, name), lane)| lane.finish(name, region))
             .collect();
         Timeline {
             cluster: self.cluster,
@@ -524,30 +446,8 @@ impl TimelineBuilder {
     }
 }
 
-/// A deployment from its events: it ends at the first event that says it completed or failed.
-fn deployment(id: String, mut events: Vec<DeploymentEvent>) -> Option<Deployment> {
-    events.sort();
-    let start = events.first()?.0;
-    let ended = events.iter().find(|(_, name, failed)| {
-        *failed || name.ends_with("_COMPLETED") || name.ends_with("_FAILED")
-    });
-    let (end, state, failed) = match ended {
-        Some((time, name, failed)) => (Some(*time), name.clone(), *failed),
-        None => {
-            let (_, name, failed) = events.last()?;
-            (None, name.clone(), *failed)
-        }
-    };
-    Some(Deployment {
-        id,
-        start,
-        end,
-        state,
-        failed,
-    })
-}
-
-/// Turns the records of a cluster's window into lanes of bars and a failures list.
+/// Turns the records of a cluster's window, in any order, into lanes of bars and a failures
+/// list (newest first, as [`TimelineBuilder`] takes them).
 pub fn build(
     found: &[Found],
     cluster: &str,
@@ -556,8 +456,11 @@ pub fn build(
     until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Timeline {
+    let mut order: Vec<&Found> = found.iter().collect();
+    // stored times are UTC with milliseconds: they order as their text does
+    order.sort_by(|a, b| b.record.event_time.cmp(&a.record.event_time));
     let mut builder = TimelineBuilder::new(cluster, regions, since, until, now);
-    for item in found {
+    for item in order {
         builder.add(item);
     }
     builder.finish()

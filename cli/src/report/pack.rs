@@ -1,14 +1,14 @@
-//! How a lane is laid out: runs that do not overlap share a row (interval packing, so a
-//! lane is as tall as its peak concurrency), failures always get rows of their own, and
-//! routine runs beyond [`ROUTINE_CAP`] are folded into a density band with a count. Also
-//! the lane's one-line numbers. Pure.
+//! How a lane is laid out, as its runs arrive: runs that do not overlap share a row
+//! (interval packing, so a lane is as tall as its peak concurrency), failures always get
+//! rows of their own, and routine runs beyond [`ROUTINE_CAP`] are folded into a density band
+//! with a count. Only what is drawn is kept: each row's free time, the bars of the rows
+//! drawn, the band's counts. Pure.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::BTreeSet;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
-use super::{Ending, Lane, TaskBar};
+use super::{Ending, TaskBar};
 
 /// Routine runs (stopped normally, still running) drawn one by one per lane; whole rows are
 /// drawn while they fit, the runs of the rest go into the density band.
@@ -18,30 +18,47 @@ pub const DENSITY_BUCKETS: usize = 120;
 /// Routine service events (not failures) drawn per lane; the rest are counted.
 pub const MARKER_CAP: usize = 8;
 
-/// Assigns each run (`(start, end)`, sorted by start) a row so that runs in one row do not
-/// overlap (one may start when the other ends); uses as few rows as the peak concurrency.
-/// Returns each run's row and the number of rows.
-pub fn pack(runs: &[(DateTime<Utc>, DateTime<Utc>)]) -> (Vec<usize>, usize) {
-    // rows by the time they become free, earliest first
-    let mut free: BinaryHeap<Reverse<(DateTime<Utc>, usize)>> = BinaryHeap::new();
-    let mut rows = 0;
-    let mut assigned = Vec::with_capacity(runs.len());
-    for (start, end) in runs {
-        let row = match free.peek() {
-            Some(Reverse((free_at, row))) if free_at <= start => {
-                let row = *row;
-                free.pop();
-                row
+/// Rows of runs placed latest start first (as a newest-first stream finishes them): each
+/// row is free until the start of the earliest run placed in it, and a run goes into the
+/// row free until the soonest time at or after its end (best fit). In that order this uses
+/// as few rows as the peak concurrency (the mirror image of packing by start time), and
+/// holds one time per row, whatever the number of runs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rows {
+    free_until: BTreeSet<(DateTime<Utc>, usize)>,
+}
+
+impl Rows {
+    /// The row of the run `start`..`end`; runs must come latest start first.
+    pub fn place(&mut self, start: DateTime<Utc>, end: DateTime<Utc>) -> usize {
+        let end = end.max(start);
+        let fits = self.free_until.range((end, 0)..).next().copied();
+        let row = match fits {
+            Some(slot) => {
+                self.free_until.remove(&slot);
+                slot.1
             }
-            _ => {
-                rows += 1;
-                rows - 1
-            }
+            None => self.free_until.len(),
         };
-        free.push(Reverse(((*end).max(*start), row)));
-        assigned.push(row);
+        self.free_until.insert((start, row));
+        row
     }
-    (assigned, rows)
+
+    pub fn count(&self) -> usize {
+        self.free_until.len()
+    }
+}
+
+/// Each run's row and the number of rows, for runs in any order (placed latest start first).
+pub fn pack(runs: &[(DateTime<Utc>, DateTime<Utc>)]) -> (Vec<usize>, usize) {
+    let mut order: Vec<usize> = (0..runs.len()).collect();
+    order.sort_by_key(|index| std::cmp::Reverse(runs[*index]));
+    let mut rows = Rows::default();
+    let mut assigned = vec![0; runs.len()];
+    for index in order {
+        assigned[index] = rows.place(runs[index].0, runs[index].1);
+    }
+    (assigned, rows.count())
 }
 
 /// The most runs alive at one instant (a run ending when another starts does not overlap it).
@@ -67,121 +84,105 @@ pub fn is_failure(bar: &TaskBar) -> bool {
     matches!(bar.ending, Ending::Failed | Ending::Interrupted)
 }
 
-/// A lane as drawn.
+/// A lane as drawn, built run by run (latest start first).
 #[derive(Debug, Clone, PartialEq)]
-pub struct LaneLayout<'a> {
+pub struct LaneLayout {
     /// Every failed or interrupted run, packed.
-    pub failure_rows: Vec<Vec<&'a TaskBar>>,
-    /// The routine runs drawn one by one, packed.
-    pub routine_rows: Vec<Vec<&'a TaskBar>>,
+    pub failure_rows: Vec<Vec<TaskBar>>,
+    /// The routine runs drawn one by one, packed: the leading rows while their runs fit
+    /// [`ROUTINE_CAP`].
+    pub routine_rows: Vec<Vec<TaskBar>>,
     /// Routine runs not drawn one by one.
     pub folded: usize,
     /// How many folded runs are alive in each of [`DENSITY_BUCKETS`] columns of the window.
     pub density: Vec<usize>,
+    failure_packing: Rows,
+    routine_packing: Rows,
+    /// Runs per routine row, drawn or not (a row's count only grows, so a row folded once
+    /// stays folded).
+    routine_counts: Vec<usize>,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
 }
 
-fn rows_of<'a>(bars: &[&'a TaskBar]) -> Vec<Vec<&'a TaskBar>> {
-    let runs: Vec<_> = bars.iter().map(|bar| (bar.created, bar.end)).collect();
-    let (assigned, count) = pack(&runs);
-    let mut rows: Vec<Vec<&TaskBar>> = vec![Vec::new(); count];
-    for (bar, row) in bars.iter().zip(assigned) {
-        rows[row].push(bar);
+impl LaneLayout {
+    /// An empty lane over the window `since`..`until`.
+    pub fn new(since: DateTime<Utc>, until: DateTime<Utc>) -> Self {
+        Self {
+            failure_rows: Vec::new(),
+            routine_rows: Vec::new(),
+            folded: 0,
+            density: vec![0; DENSITY_BUCKETS],
+            failure_packing: Rows::default(),
+            routine_packing: Rows::default(),
+            routine_counts: Vec::new(),
+            since,
+            until,
+        }
     }
-    rows
-}
 
-/// Lays `lane` out over the window `since`..`until`.
-pub fn layout(lane: &Lane, since: DateTime<Utc>, until: DateTime<Utc>) -> LaneLayout<'_> {
-    // the builder sorts a lane's bars by creation
-    let (failures, routine): (Vec<&TaskBar>, Vec<&TaskBar>) =
-        lane.tasks.iter().partition(|bar| is_failure(bar));
-    let failure_rows = rows_of(&failures);
-    let mut routine_rows = rows_of(&routine);
-    let mut shown = 0;
-    let keep = routine_rows
-        .iter()
-        .take_while(|row| {
-            shown += row.len();
-            shown <= ROUTINE_CAP
-        })
-        .count();
-    let folded_rows = routine_rows.split_off(keep);
-    let mut density = vec![0; DENSITY_BUCKETS];
-    let span = (until - since).num_milliseconds().max(1);
-    let bucket = |time: DateTime<Utc>| {
-        let offset = (time - since).num_milliseconds().clamp(0, span);
+    /// Places a run; runs must come latest start (`created`) first.
+    pub fn add(&mut self, bar: TaskBar) {
+        if is_failure(&bar) {
+            let row = self.failure_packing.place(bar.created, bar.end);
+            if row == self.failure_rows.len() {
+                self.failure_rows.push(Vec::new());
+            }
+            self.failure_rows[row].push(bar);
+            return;
+        }
+        let row = self.routine_packing.place(bar.created, bar.end);
+        if row == self.routine_counts.len() {
+            self.routine_counts.push(0);
+            // a new row is drawn only if every row before it is
+            if row == self.routine_rows.len() {
+                self.routine_rows.push(Vec::new());
+            }
+        }
+        self.routine_counts[row] += 1;
+        match self.routine_rows.get_mut(row) {
+            Some(drawn) => drawn.push(bar),
+            None => self.fold(&bar),
+        }
+        let mut drawn: usize = self.routine_counts[..self.routine_rows.len()].iter().sum();
+        while drawn > ROUTINE_CAP {
+            let Some(last) = self.routine_rows.pop() else {
+                break;
+            };
+            drawn -= last.len();
+            for bar in &last {
+                self.fold(bar);
+            }
+        }
+    }
+
+    fn bucket(&self, time: DateTime<Utc>) -> usize {
+        let span = (self.until - self.since).num_milliseconds().max(1);
+        let offset = (time - self.since).num_milliseconds().clamp(0, span);
         let index = offset * DENSITY_BUCKETS as i64 / span;
         usize::try_from(index)
             .unwrap_or_default()
             .min(DENSITY_BUCKETS - 1)
-    };
-    let mut folded = 0;
-    for bar in folded_rows.iter().flatten() {
-        folded += 1;
-        for count in &mut density[bucket(bar.created)..=bucket(bar.end)] {
+    }
+
+    fn fold(&mut self, bar: &TaskBar) {
+        self.folded += 1;
+        let (first, last) = (self.bucket(bar.created), self.bucket(bar.end));
+        for count in &mut self.density[first..=last.max(first)] {
             *count += 1;
         }
     }
-    LaneLayout {
-        failure_rows,
-        routine_rows,
-        folded,
-        density,
-    }
-}
 
-/// A lane's numbers, for its summary line.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LaneStats {
-    pub runs: usize,
-    pub failures: usize,
-    /// Of finished runs, created to stopped.
-    pub median: Option<Duration>,
-    pub p95: Option<Duration>,
-    pub first: Option<DateTime<Utc>>,
-    pub last: Option<DateTime<Utc>>,
-}
-
-/// The value at `fraction` (0..=1) of sorted `values`, nearest rank.
-fn percentile(sorted: &[Duration], fraction: f64) -> Option<Duration> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (fraction * sorted.len() as f64).ceil() as usize;
-    sorted.get(rank.clamp(1, sorted.len()) - 1).copied()
-}
-
-pub fn stats(lane: &Lane) -> LaneStats {
-    let mut durations: Vec<Duration> = lane
-        .tasks
-        .iter()
-        .filter(|bar| bar.ending != Ending::Running)
-        .map(|bar| bar.end - bar.created)
-        .collect();
-    durations.sort();
-    LaneStats {
-        runs: lane.tasks.len(),
-        failures: lane.tasks.iter().filter(|bar| is_failure(bar)).count(),
-        median: percentile(&durations, 0.5),
-        p95: percentile(&durations, 0.95),
-        first: lane.tasks.iter().map(|bar| bar.created).min(),
-        last: lane.tasks.iter().map(|bar| bar.end).max(),
-    }
-}
-
-/// `42s`, `7m05s`, `2h03m`.
-pub fn short_duration(duration: Duration) -> String {
-    let seconds = duration.num_seconds().max(0);
-    match seconds {
-        0..60 => format!("{seconds}s"),
-        60..3600 => format!("{}m{:02}s", seconds / 60, seconds % 60),
-        _ => format!("{}h{:02}m", seconds / 3600, seconds % 3600 / 60),
+    /// Every run drawn one by one: the failures, then the routine runs.
+    pub fn bars(&self) -> impl Iterator<Item = &TaskBar> {
+        self.failure_rows.iter().chain(&self.routine_rows).flatten()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
 
     fn at(minute: i64) -> DateTime<Utc> {
         DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap_or_default()
@@ -197,20 +198,19 @@ mod tests {
                 .wrapping_add(1_442_695_040_888_963_407);
             i64::try_from((state >> 33) % n).unwrap_or_default()
         };
-        let mut runs: Vec<_> = (0..count)
+        (0..count)
             .map(|_| {
                 let start = next(1440);
-                (at(start), at(start + next(120)))
+                let longest = [5, 30, 120][usize::try_from(next(3)).unwrap_or_default()];
+                (at(start), at(start + 1 + next(longest)))
             })
-            .collect();
-        runs.sort();
-        runs
+            .collect()
     }
 
     #[test]
     fn rows_never_overlap_and_number_the_peak_concurrency() {
-        for seed in 1..40 {
-            let runs = runs(300, seed);
+        for seed in 1..200 {
+            let runs = runs(20 + seed as usize, seed);
             let (assigned, rows) = pack(&runs);
             assert_eq!(rows, peak_concurrency(&runs), "seed {seed}");
             for row in 0..rows {
@@ -237,14 +237,87 @@ mod tests {
         assert_eq!(pack(&[]).1, 0);
     }
 
+    fn bar(id: usize, (created, end): (DateTime<Utc>, DateTime<Utc>), ending: Ending) -> TaskBar {
+        TaskBar {
+            region: "xx-test-1".into(),
+            task_id: format!("{id:04}"),
+            definition: None,
+            created,
+            started: None,
+            end,
+            ending,
+            last_status: "STOPPED".into(),
+            stop_code: None,
+            exit_codes: None,
+            reason: None,
+        }
+    }
+
     #[test]
-    fn percentiles_by_nearest_rank() {
-        let values: Vec<Duration> = (1..=100).map(Duration::seconds).collect();
-        assert_eq!(percentile(&values, 0.5), Some(Duration::seconds(50)));
-        assert_eq!(percentile(&values, 0.95), Some(Duration::seconds(95)));
-        assert_eq!(percentile(&values[..1], 0.95), Some(Duration::seconds(1)));
-        assert_eq!(percentile(&[], 0.5), None);
-        assert_eq!(short_duration(Duration::seconds(425)), "7m05s");
-        assert_eq!(short_duration(Duration::seconds(7380)), "2h03m");
+    fn a_lane_built_run_by_run_draws_what_packing_all_its_runs_at_once_would() {
+        let (since, until) = (at(0), at(1600));
+        for seed in 1..60 {
+            // GIVEN a lane's runs, every seventh a failure, arriving latest start first
+            let runs = runs(10 + 3 * seed as usize, seed);
+            let ending = |index: usize| {
+                if index.is_multiple_of(7) {
+                    Ending::Failed
+                } else {
+                    Ending::Ok
+                }
+            };
+            let mut order: Vec<usize> = (0..runs.len()).collect();
+            order.sort_by_key(|index| std::cmp::Reverse(runs[*index]));
+            let mut layout = LaneLayout::new(since, until);
+            for index in &order {
+                layout.add(bar(*index, runs[*index], ending(*index)));
+            }
+            // THEN failures are packed as tightly as their peak concurrency allows
+            let failures: Vec<_> = (0..runs.len())
+                .filter(|i| i % 7 == 0)
+                .map(|i| runs[i])
+                .collect();
+            assert_eq!(layout.failure_rows.len(), peak_concurrency(&failures));
+            assert_eq!(
+                layout.failure_rows.iter().map(Vec::len).sum::<usize>(),
+                failures.len()
+            );
+            // AND the routine runs drawn are the leading rows of their packing that fit the
+            // cap, the rest counted in the band, column by column
+            let routine: Vec<_> = (0..runs.len())
+                .filter(|i| i % 7 != 0)
+                .map(|i| runs[i])
+                .collect();
+            let (assigned, rows) = pack(&routine);
+            let mut per_row = vec![0; rows];
+            for row in &assigned {
+                per_row[*row] += 1;
+            }
+            let mut total = 0;
+            let drawn_rows = per_row
+                .iter()
+                .take_while(|count| {
+                    total += **count;
+                    total <= ROUTINE_CAP
+                })
+                .count();
+            assert_eq!(layout.routine_rows.len(), drawn_rows, "seed {seed}");
+            let mut want_density = vec![0; DENSITY_BUCKETS];
+            let mut want_folded = 0;
+            for (run, row) in routine.iter().zip(&assigned) {
+                if *row >= drawn_rows {
+                    want_folded += 1;
+                    let (first, last) = (layout.bucket(run.0), layout.bucket(run.1));
+                    for count in &mut want_density[first..=last] {
+                        *count += 1;
+                    }
+                }
+            }
+            assert_eq!(layout.folded, want_folded, "seed {seed}");
+            assert_eq!(layout.density, want_density, "seed {seed}");
+            let drawn: usize = layout.routine_rows.iter().map(Vec::len).sum();
+            assert!(drawn <= ROUTINE_CAP);
+            assert_eq!(drawn + want_folded, routine.len());
+        }
     }
 }

@@ -7,6 +7,7 @@ use std::fmt::Display;
 use chrono::TimeZone;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+use super::stats::RELATIVE_ERROR;
 use super::svg::svg;
 use super::times::full_time;
 use super::why_link;
@@ -81,7 +82,8 @@ fn legend() -> Markup {
             span { i class="swatch pale" style="background:#1c7ed6" {} "deployment" }
         }
         p class="meta" {
-            "Runs that do not overlap share a row, so a service is as tall as the most tasks it ran at once. Every failed run is drawn and links to its line in the failures list; routine runs beyond the first rows are folded into a density band."
+            "Runs that do not overlap share a row, so a service is as tall as the most tasks it ran at once. Every failed run is drawn and links to its line in the failures list; routine runs beyond the first rows are folded into a density band. "
+            "A service's median and p95 run time are within " (format!("{:.1}", RELATIVE_ERROR * 100.0)) " % of the exact values."
         }
     }
 }

@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use maud::{Markup, html};
 
 use super::pack::{self, LaneLayout};
+use super::stats::short_duration;
 use super::times::{full_time, time_text};
 use super::{Ending, Lane, OK_COLOUR, TaskBar, Timeline};
 use crate::output::Zone;
@@ -81,7 +82,7 @@ fn lane_summary<Tz: TimeZone>(lane: &Lane, zone: &Zone<Tz>) -> String
 where
     Tz::Offset: Display,
 {
-    let stats = pack::stats(lane);
+    let stats = &lane.stats;
     let mut parts = Vec::new();
     if stats.runs > 0 {
         parts.push(match stats.runs {
@@ -90,11 +91,11 @@ where
         });
         parts.push(format!("{} failed", stats.failures));
     }
-    if let (Some(median), Some(p95)) = (stats.median, stats.p95) {
+    if let (Some(median), Some(p95)) = (stats.median(), stats.p95()) {
         parts.push(format!(
             "median {} · p95 {}",
-            pack::short_duration(median),
-            pack::short_duration(p95)
+            short_duration(median),
+            short_duration(p95)
         ));
     }
     if let (Some(first), Some(last)) = (stats.first, stats.last) {
@@ -245,19 +246,6 @@ fn lane_band<Tz: TimeZone>(
 where
     Tz::Offset: Display,
 {
-    let routine_markers = lane.markers.iter().filter(|marker| !marker.failed).count();
-    let routine_drawn = routine_markers.min(pack::MARKER_CAP);
-    let mut routine_seen = 0;
-    let markers: Vec<_> = lane
-        .markers
-        .iter()
-        .filter(|marker| {
-            marker.failed || {
-                routine_seen += 1;
-                routine_seen <= pack::MARKER_CAP
-            }
-        })
-        .collect();
     html! {
         g class="lane" {
             rect class="lane-band" x="0" y=(top) width=(WIDTH) height=(LANE_HEIGHT) {}
@@ -275,7 +263,7 @@ where
                     }
                 }
             }
-            @for marker in markers {
+            @for marker in &lane.markers {
                 @let x = scale.x(marker.time);
                 @let cy = top + LANE_HEIGHT / 2.0;
                 path class=(if marker.failed { "mark mark-failed" } else { "mark" })
@@ -286,9 +274,9 @@ where
                     }
                 }
             }
-            @if routine_markers > routine_drawn {
+            @if lane.more_markers > 0 {
                 text class="folded" x=(at(PLOT_RIGHT)) y=(at(top + 17.0)) text-anchor="end" {
-                    "+" (routine_markers - routine_drawn) " service events"
+                    "+" (lane.more_markers) " service events"
                 }
             }
         }
@@ -339,11 +327,7 @@ where
         .collect::<BTreeSet<_>>()
         .len()
         > 1;
-    let layouts: Vec<LaneLayout> = timeline
-        .lanes
-        .iter()
-        .map(|lane| pack::layout(lane, timeline.since, timeline.until))
-        .collect();
+    let layouts: Vec<&LaneLayout> = timeline.lanes.iter().map(|lane| &lane.layout).collect();
     let links = failure_links(timeline);
     let rows: usize = layouts
         .iter()
@@ -358,7 +342,7 @@ where
 
     let mut lanes = Vec::with_capacity(timeline.lanes.len());
     let mut y = AXIS_HEIGHT;
-    for (lane, layout) in timeline.lanes.iter().zip(&layouts) {
+    for (lane, layout) in timeline.lanes.iter().zip(layouts.iter().copied()) {
         let lane_height = LANE_HEIGHT
             + (layout.failure_rows.len()
                 + layout.routine_rows.len()

@@ -143,17 +143,20 @@ fn timeline() -> Timeline {
     )
 }
 
+/// A lane's bars drawn one by one, by creation.
+fn bars(lane: &Lane) -> Vec<&TaskBar> {
+    let mut bars: Vec<&TaskBar> = lane.layout.bars().collect();
+    bars.sort_by(|a, b| (a.created, &a.task_id).cmp(&(b.created, &b.task_id)));
+    bars
+}
+
 #[test]
 fn tasks_become_one_bar_each_per_service_coloured_by_how_they_ended() {
     let timeline = timeline();
     let names: Vec<&str> = timeline.lanes.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["web", "worker"]);
-    let web = &timeline.lanes[0];
-    let endings: Vec<(&str, Ending)> = web
-        .tasks
-        .iter()
-        .map(|t| (t.task_id.as_str(), t.ending))
-        .collect();
+    let web = bars(&timeline.lanes[0]);
+    let endings: Vec<(&str, Ending)> = web.iter().map(|t| (t.task_id.as_str(), t.ending)).collect();
     assert_eq!(
         endings,
         [
@@ -162,16 +165,18 @@ fn tasks_become_one_bar_each_per_service_coloured_by_how_they_ended() {
             ("pull0000000", Ending::Failed),
         ]
     );
-    let oom = &web.tasks[1];
+    let oom = web[1];
     assert_eq!(oom.started.map(format_time), Some(ago(280)));
     assert_eq!(format_time(oom.end), ago(60));
     assert_eq!(oom.exit_codes.as_deref(), Some("app=137"));
-    let worker = &timeline.lanes[1];
-    assert_eq!(worker.tasks[0].ending, Ending::Interrupted);
-    assert_eq!(worker.tasks[1].ending, Ending::Running);
-    assert_eq!(worker.tasks[1].end, now());
+    let worker = bars(&timeline.lanes[1]);
+    assert_eq!(worker[0].ending, Ending::Interrupted);
+    assert_eq!(worker[1].ending, Ending::Running);
+    assert_eq!(worker[1].end, now());
+    let web = &timeline.lanes[0];
     assert_eq!(web.markers.len(), 2);
     assert!(web.markers[0].failed);
+    assert_eq!(web.stats.runs, 3);
     assert_eq!(
         timeline.summary(),
         "5 tasks (1 stopped normally, 2 failed, 1 Spot-interrupted / terminated, 1 still running), 4 failures"
@@ -453,7 +458,7 @@ fn a_ten_thousand_task_day_stays_under_a_megabyte_with_every_failure_linked() {
     let failed_runs: Vec<&TaskBar> = timeline
         .lanes
         .iter()
-        .flat_map(|lane| &lane.tasks)
+        .flat_map(|lane| lane.layout.bars())
         .filter(|bar| pack::is_failure(bar))
         .collect();
     assert!(failed_runs.len() > 200, "{}", failed_runs.len());
@@ -477,17 +482,18 @@ fn a_ten_thousand_task_day_stays_under_a_megabyte_with_every_failure_linked() {
     }
     // each service: a summary, a deployment band, failures in rows as many as their peak
     for lane in &timeline.lanes {
-        let layout = pack::layout(lane, timeline.since, timeline.until);
-        let failures: Vec<_> = lane
-            .tasks
+        let layout = &lane.layout;
+        let failures: Vec<_> = layout
+            .failure_rows
             .iter()
-            .filter(|bar| pack::is_failure(bar))
+            .flatten()
             .map(|bar| (bar.created, bar.end))
             .collect();
+        assert_eq!(failures.len(), lane.stats.failures);
         assert_eq!(layout.failure_rows.len(), pack::peak_concurrency(&failures));
         let drawn: usize = layout.routine_rows.iter().map(Vec::len).sum();
         assert!(drawn <= pack::ROUTINE_CAP);
-        assert_eq!(drawn + layout.folded + failures.len(), lane.tasks.len());
+        assert_eq!(drawn + layout.folded + failures.len(), lane.stats.runs);
         assert_eq!(lane.deployments.len(), 1);
     }
     assert_eq!(page.matches("class=\"deploy\"").count(), 50);
@@ -498,19 +504,45 @@ fn a_ten_thousand_task_day_stays_under_a_megabyte_with_every_failure_linked() {
 fn a_quiet_service_is_as_tall_as_its_peak_concurrency() {
     let timeline = busy_timeline(1, 12);
     let lane = &timeline.lanes[0];
-    let layout = pack::layout(lane, timeline.since, timeline.until);
-    let runs: Vec<_> = lane
-        .tasks
-        .iter()
-        .map(|bar| (bar.created, bar.end))
-        .collect();
+    let layout = &lane.layout;
     assert_eq!(layout.folded, 0);
-    let routine: Vec<_> = lane
-        .tasks
+    let routine: Vec<_> = layout
+        .routine_rows
         .iter()
-        .filter(|bar| !pack::is_failure(bar))
+        .flatten()
         .map(|bar| (bar.created, bar.end))
         .collect();
     assert_eq!(layout.routine_rows.len(), pack::peak_concurrency(&routine));
-    assert!(layout.routine_rows.len() < runs.len(), "runs share rows");
+    assert!(
+        layout.routine_rows.len() < lane.stats.runs,
+        "runs share rows"
+    );
+}
+
+#[test]
+fn a_stream_newest_first_with_late_copies_draws_what_the_whole_list_does() {
+    // GIVEN a busy day newest first, as the index answers, where every fifth task event comes
+    // twice, the copy delivered up to 9 minutes late (older events already streamed past)
+    let day = busy_day(4, 60);
+    let mut stream: Vec<(DateTime<Utc>, &Found)> = Vec::new();
+    for (index, item) in day.iter().enumerate() {
+        let time = parse_time(Some(&item.record.event_time)).unwrap();
+        stream.push((time, item));
+        if index % 5 == 0 {
+            let late = Duration::minutes(9) - Duration::seconds(index as i64 % 60);
+            stream.push((time - late, item));
+        }
+    }
+    stream.sort_by_key(|(time, _)| std::cmp::Reverse(*time));
+    // WHEN it is built one record at a time
+    let since = now() - Duration::hours(24);
+    let mut builder = TimelineBuilder::new("prod", &["xx-test-1".into()], since, now(), now());
+    for (_, item) in &stream {
+        builder.add(item);
+    }
+    let streamed = builder.finish();
+    // THEN it is the timeline of the whole list, each run once
+    let whole = build(&day, "prod", &["xx-test-1".into()], since, now(), now());
+    assert_eq!(streamed.task_count(), 240);
+    assert_eq!(streamed, whole);
 }

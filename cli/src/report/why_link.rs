@@ -30,6 +30,7 @@ mod tests {
             time: "2026-11-20T10:00:00.250Z".into(),
             region: "xx-test-2".into(),
             service: "web".into(),
+            arn: format!("arn:aws:ecs:xx-test-2:111122223333:task/prod/{task}"),
             task: task.into(),
             code: "EssentialContainerExited".into(),
             exit_codes: "app=137".into(),

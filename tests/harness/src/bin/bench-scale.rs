@@ -4,7 +4,8 @@
 //! `cluster`, `service`, `cluster --failures`, `report` — next to the bare `aws dynamodb query`
 //! of the `cluster-time` index on the same API. Each child's wall time and peak RSS (its
 //! `getrusage`) go to `<out>/scale.md` and `<out>/scale.json`. Nothing is asserted: the
-//! numbers are for people (BENCHMARKS.md).
+//! numbers are for people (BENCHMARKS.md). `--questions` asks only some; `--baseline` asks
+//! them of a second build too, right after the first, for before/after rows on the same data.
 //!
 //! The items are written with `BatchWriteItem`, built by the handler's own mapping
 //! (`record::build`, then the item and its attributes), not through the bootstrap: 60,000
@@ -44,7 +45,17 @@ struct Args {
     /// Where scale.md, scale.json and the report pages go
     #[arg(long)]
     out: PathBuf,
+    /// The questions to ask (all by default; the bare query is always asked)
+    #[arg(long, value_delimiter = ',', value_parser = QUESTIONS, default_values_t = QUESTIONS.map(str::to_string))]
+    questions: Vec<String>,
+    /// Another `ecs-audit` build (an earlier commit's, say), asked each question after the
+    /// one measured, on the same data: a before/after row each
+    #[arg(long)]
+    baseline: Option<PathBuf>,
 }
+
+/// The questions asked of each day, by name.
+const QUESTIONS: [&str; 4] = ["cluster", "service", "failures", "report"];
 
 /// BatchWriteItem takes at most 25 items; this many requests are in flight at once.
 const BATCH: usize = 25;
@@ -243,7 +254,7 @@ impl Bench<'_> {
         )
     }
 
-    fn ecs_audit(&self, name: &str, question: &[&str]) -> Result<Measured> {
+    fn ecs_audit(&self, program: &Path, name: &str, question: &[&str]) -> Result<Measured> {
         let (from, to) = Self::window();
         let mut args: Vec<String> = ["--env", "local", "--region", &self.region, "-v"]
             .map(str::to_string)
@@ -251,7 +262,7 @@ impl Bench<'_> {
         args.extend(question.iter().map(|arg| arg.to_string()));
         args.extend(["--since".to_string(), from, "--until".to_string(), to]);
         measure(
-            &self.args.ecs_audit,
+            program,
             &args,
             &self.env(),
             &self.args.out.join(format!("scale-{name}.out")),
@@ -300,24 +311,33 @@ async fn main() -> Result {
             bare.seconds, bare.peak_rss_mb
         );
         let service = format!("{cluster}/{}", service_name(0));
-        let page = args.out.join(format!("scale-{cluster}.html"));
-        let page_arg = page.display().to_string();
-        let questions: [(&str, Vec<&str>); 4] = [
-            ("cluster", vec!["cluster", cluster, "--output", "json"]),
-            ("service", vec!["service", &service, "--output", "json"]),
-            ("failures", vec!["cluster", cluster, "--failures"]),
-            (
-                "report",
-                vec!["report", "--cluster", cluster, "--html", &page_arg],
-            ),
-        ];
         rows.push(format!(
-            "| {cluster} | bare `aws dynamodb query` of `{CLUSTER_TIME_INDEX}` | {listed} | {:.1} | {:.0} | 1.00 |",
+            "| {cluster} | bare `aws dynamodb query` of `{CLUSTER_TIME_INDEX}` | {listed} | {:.1} | {:.1} | 1.00 |",
             bare.seconds, bare.peak_rss_mb
         ));
-        for (name, question) in questions {
-            let run = bench.ecs_audit(&format!("{name}-{cluster}"), &question)?;
+        let builds = std::iter::once((&args.ecs_audit, ""))
+            .chain(args.baseline.iter().map(|baseline| (baseline, "-baseline")));
+        let asked = builds.flat_map(|build| {
+            QUESTIONS
+                .into_iter()
+                .filter(|name| args.questions.iter().any(|asked| asked == name))
+                .map(move |name| (name, build))
+        });
+        let mut asked: Vec<_> = asked.collect();
+        // each question by both builds in turn, so both see the machine alike
+        asked.sort_by_key(|(name, _)| QUESTIONS.iter().position(|each| each == name));
+        for (name, (program, build)) in asked {
+            let page = args.out.join(format!("scale-{cluster}{build}.html"));
+            let page_arg = page.display().to_string();
+            let question = match name {
+                "cluster" => vec!["cluster", cluster, "--output", "json"],
+                "service" => vec!["service", &service, "--output", "json"],
+                "failures" => vec!["cluster", cluster, "--failures"],
+                _ => vec!["report", "--cluster", cluster, "--html", &page_arg],
+            };
+            let run = bench.ecs_audit(program, &format!("{name}-{cluster}{build}"), &question)?;
             let events = events_read(&run.stderr);
+            let baseline = if build.is_empty() { "" } else { " (baseline)" };
             let size = if name == "report" {
                 format!(
                     " (page {:.2} MB)",
@@ -327,18 +347,18 @@ async fn main() -> Result {
                 String::new()
             };
             eprintln!(
-                "bench-scale: {cluster} {name}: {events} events, {:.1} s, {:.0} MB{size}",
+                "bench-scale: {cluster} {name}{baseline}: {events} events, {:.1} s, {:.1} MB{size}",
                 run.seconds, run.peak_rss_mb
             );
             rows.push(format!(
-                "| {cluster} | `ecs-audit {}`{size} | {events} | {:.1} | {:.0} | {:.2} |",
+                "| {cluster} | `ecs-audit {}`{baseline}{size} | {events} | {:.1} | {:.1} | {:.2} |",
                 label(&question),
                 run.seconds,
                 run.peak_rss_mb,
                 run.seconds / bare.seconds.max(0.001)
             ));
             json_rows.push(json!({
-                "day": cluster, "question": name, "events": events,
+                "day": cluster, "question": name, "baseline": !build.is_empty(), "events": events,
                 "seconds": run.seconds, "peak_rss_mb": run.peak_rss_mb,
                 "bare_seconds": bare.seconds, "bare_peak_rss_mb": bare.peak_rss_mb,
             }));
