@@ -77,7 +77,43 @@ async fn why_answers_for_a_task_of_every_kind() -> TestResult {
     ids_are_looked_up_in_every_region(&stack)?;
     bad_input_gets_a_clear_error(&stack, &region)?;
     the_report_links_each_failure_to_its_answer(&stack, &region)?;
+    its_services_crash_loop(&stack, &region).await?;
     the_demo_days_memory_kill(&stack).await?;
+    Ok(())
+}
+
+/// Is it still happening? The OOM task's service has a crash loop going on, as the function
+/// records it: `why` shows it (JSON and page), and an ended loop of another service not.
+async fn its_services_crash_loop(stack: &Stack, region: &str) -> TestResult {
+    let stopped = chrono::DateTime::parse_from_rfc3339("2026-03-03T02:41:08.775Z")?;
+    let minutes_ago = |at: chrono::DateTime<chrono::FixedOffset>| {
+        (stack.now - at.with_timezone(&chrono::Utc)).num_minutes()
+    };
+    let start = minutes_ago(stopped) + 10;
+    stack
+        .save_episode_of(region, "workers", "ingest", (start, start - 12, None))
+        .await?;
+    stack
+        .save_episode_of(
+            region,
+            "workers",
+            "api",
+            (start, start - 5, Some(start - 20)),
+        )
+        .await?;
+    let answer = why_json(stack, &arn(region, OOM))?;
+    let episodes = answer["crashLoopEpisodes"]
+        .as_array()
+        .ok_or("no episodes")?;
+    assert_eq!(episodes.len(), 1, "{answer}");
+    assert_eq!(episodes[0]["subject"]["name"], "ingest");
+    assert!(episodes[0]["endedAt"].is_null(), "{answer}");
+    let run = stack.ecs_audit(&["--env", "local", "why", &arn(region, OOM)])?;
+    assert!(
+        run.stdout.contains("Crash loop of ingest: since") && run.stdout.contains("still going on"),
+        "{}",
+        run.stdout
+    );
     Ok(())
 }
 
@@ -232,10 +268,10 @@ fn every_kind_of_ending(stack: &Stack, region: &str) -> TestResult {
             !answer["lifecycle"].as_array().unwrap().is_empty(),
             "{task}"
         );
-        // AND it cost one Query per part: history, deployment, service actions, same way
-        // (a standalone task has no deployment and no service)
+        // AND it cost one Query per part: history, deployment, service actions, same way,
+        // crash loops (a standalone task has no deployment and no service)
         let queries = answer["queries"].as_u64().unwrap();
-        let expected = if *task == RUN_TASK { 2 } else { 4 };
+        let expected = if *task == RUN_TASK { 3 } else { 5 };
         assert_eq!(queries, expected, "{task}: {answer}");
         eprintln!("why {task}: {queries} Query page(s)");
     }
@@ -317,7 +353,7 @@ fn a_page_for_people(stack: &Stack, region: &str) -> TestResult {
         "digest sha256:",
         "Deployment ecs-svc/2208765432109876543: no event of it recorded",
         "Ended the same way (EssentialContainerExited ingest=137 xray-daemon=143): 1 other task(s) of service workers/ingest",
-        "(4 DynamoDB Query page(s))",
+        "(5 DynamoDB Query page(s))",
     ] {
         assert!(
             run.stdout.contains(expected),

@@ -1,7 +1,8 @@
 //! `ecs-audit why`: why a task ended. The task's history is read first (one Query of its
 //! partition, after a lookup when given an id); the core ([`ecs_audit_core::why::plan`]) says
-//! what else to read; the deployment's events, the service's actions and the runs that ended
-//! the same way are then read at once, one Query each, in the task's region only; the core
+//! what else to read; the deployment's events, the service's actions, the runs that ended
+//! the same way and the cluster's crash loops are then read at once, one Query each, in the
+//! task's region only; the core
 //! assembles the answer. [`answer`] is the answer as data (the JSON, and what other readers
 //! such as an MCP tool return); [`run`] prints it.
 
@@ -11,6 +12,7 @@ use std::io::Write;
 
 use chrono::{DateTime, Duration, Utc};
 use ecs_audit_core::record::AuditRecord;
+use ecs_audit_core::text::format_time;
 use ecs_audit_core::why::{self, DEFAULT_WINDOW_MINUTES, Found, WhyAnswer};
 
 use crate::cli::{DEFAULT_LOOKUP_SINCE, OutputFormat, WhyArgs};
@@ -166,16 +168,30 @@ pub async fn answer(session: &Session, question: &WhyQuestion) -> Result<WhyAnsw
         .zip(plan.around_stop.as_ref())
         .map(|(service, span)| service_actions(service, &range(span)));
     let same_way = plan.same_way.as_ref().map(same_way_candidates);
-    let (deployment, actions, same_way) = tokio::try_join!(
+    // The cluster's episodes up to the span's end: one Query of its episodes partition.
+    let crash_loops = async {
+        match &plan.crash_loops {
+            Some((subject, span)) => {
+                let episodes = table
+                    .episodes(&subject.cluster, &format_time(span.to))
+                    .await?;
+                Ok((episodes, 1))
+            }
+            None => Ok((Vec::new(), 0)),
+        }
+    };
+    let (deployment, actions, same_way, crash_loops) = tokio::try_join!(
         read_part(deployment),
         read_part(actions),
-        read_part(same_way)
+        read_part(same_way),
+        crash_loops
     )?;
     let found = Found {
-        queries: lookups + history_pages + deployment.1 + actions.1 + same_way.1,
+        queries: lookups + history_pages + deployment.1 + actions.1 + same_way.1 + crash_loops.1,
         deployment_events: deployment.0,
         service_actions: actions.0,
         same_way_candidates: same_way.0,
+        crash_loop_episodes: crash_loops.0,
     };
     why::assemble(&history, &plan, &found).ok_or_else(no_events)
 }

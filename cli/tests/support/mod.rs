@@ -195,6 +195,18 @@ impl Stack {
         &self,
         region: &str,
         service: &str,
+        minutes: (i64, i64, Option<i64>),
+    ) -> TestResult {
+        self.save_episode_of(region, CLUSTER, service, minutes)
+            .await
+    }
+
+    /// [`Self::save_episode`] in another cluster.
+    pub async fn save_episode_of(
+        &self,
+        region: &str,
+        cluster: &str,
+        service: &str,
         (started, last, ended): (i64, i64, Option<i64>),
     ) -> TestResult {
         use ecs_audit_core::episode::{Episode, Subject};
@@ -202,7 +214,7 @@ impl Stack {
         let store = AlertStore::new(self.client(region), self.env.name.clone());
         let episode = Episode {
             subject: Subject {
-                cluster: CLUSTER.into(),
+                cluster: cluster.into(),
                 name: service.into(),
                 standalone: false,
             },

@@ -14,7 +14,7 @@
 //! `<name>` is the service's name, or `family:<family>` for tasks no service started.
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::item::Item;
@@ -37,7 +37,7 @@ pub fn is_alert_partition(partition: &str) -> bool {
 }
 
 /// A service, or a task family run outside any service, in one cluster.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Subject {
     pub cluster: String,
@@ -165,7 +165,7 @@ pub fn stale(
 }
 
 /// A crash-loop episode, as its item records it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Episode {
     pub subject: Subject,
@@ -173,7 +173,7 @@ pub struct Episode {
     pub last_failure_at: String,
     /// Failures from `started_at` on.
     pub failures: u64,
-    /// The failure code of the latest failure.
+    /// The latest failure's kind (`notification::failure_kind`: `out-of-memory`, ...).
     pub last_kind: String,
     /// The latest failure's time + the window: when it became quiet. Set once closed.
     pub ended_at: Option<String>,

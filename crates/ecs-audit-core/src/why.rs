@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
 
+use crate::episode::{Episode, Subject};
 use crate::event::{DEPLOYMENT_STATE_CHANGE, SERVICE_ACTION};
 use crate::explain::{explain, reason};
 use crate::record::AuditRecord;
@@ -121,6 +122,9 @@ pub struct Plan {
     /// The span around the stop the service's actions are read in.
     pub around_stop: Option<Span>,
     pub same_way: Option<SameWayAsk>,
+    /// Whose crash loops to read (the cluster's episodes partition), and the span they must
+    /// overlap.
+    pub crash_loops: Option<(Subject, Span)>,
     /// What the answer cannot show, and why (a running task has no stop to look around).
     pub notes: Vec<String>,
 }
@@ -155,9 +159,10 @@ pub struct WhyAnswer {
     pub around_stop: Option<AroundStop>,
     /// Other tasks of the service (or family) that ended the same way around the stop.
     pub same_way: Option<SameWay>,
-    /// Crash-loop episodes of the service around the stop: filled where the table records
-    /// them; absent otherwise.
-    pub crash_loop_episodes: Option<Vec<serde_json::Value>>,
+    /// The service's (or standalone family's) crash loops going on within the window around
+    /// the stop (or the last event, for a running task): is it still happening? One without
+    /// `endedAt` still is. Absent when the task has no service or family.
+    pub crash_loop_episodes: Option<Vec<Episode>>,
     /// Why a part is absent.
     pub notes: Vec<String>,
     /// DynamoDB Query pages this answer read (the cost of a `why`).
@@ -421,6 +426,10 @@ pub fn plan(history: &[AuditRecord], window: Duration) -> Option<Plan> {
         }),
         _ => None,
     };
+    let crash_loops = Subject::of(last).zip(
+        stop.or_else(|| parse_time(&last.event_time))
+            .map(|at| Span::around(at, window)),
+    );
     if stop.is_none() {
         notes.push(format!(
             "the task has not stopped (last recorded status {}): nothing around a stop to show",
@@ -433,6 +442,7 @@ pub fn plan(history: &[AuditRecord], window: Duration) -> Option<Plan> {
         deployment,
         around_stop,
         same_way,
+        crash_loops,
         notes,
     })
 }
@@ -546,6 +556,8 @@ pub struct Found {
     pub deployment_events: Vec<AuditRecord>,
     pub service_actions: Vec<AuditRecord>,
     pub same_way_candidates: Vec<AuditRecord>,
+    /// The cluster's crash-loop episodes (the plan's subject's are picked from them).
+    pub crash_loop_episodes: Vec<Episode>,
     pub queries: usize,
 }
 
@@ -615,7 +627,15 @@ pub fn assemble(history: &[AuditRecord], plan: &Plan, found: &Found) -> Option<W
             .same_way
             .as_ref()
             .map(|ask| same_way(&plan.task_arn, ask, &found.same_way_candidates)),
-        crash_loop_episodes: None,
+        crash_loop_episodes: plan.crash_loops.as_ref().map(|(subject, span)| {
+            let (from, to) = (format_time(span.from), format_time(span.to));
+            found
+                .crash_loop_episodes
+                .iter()
+                .filter(|episode| &episode.subject == subject && episode.overlaps(&from, &to))
+                .cloned()
+                .collect()
+        }),
         notes: plan.notes.clone(),
         queries: found.queries,
     })

@@ -55,6 +55,7 @@ fn why(records: &[AuditRecord], arn: &str, upto: Option<&str>) -> WhyAnswer {
         deployment_events: records.iter().filter(of_service).cloned().collect(),
         service_actions: records.iter().filter(of_service).cloned().collect(),
         same_way_candidates: records.to_vec(),
+        crash_loop_episodes: Vec::new(),
         queries: 4,
     };
     assemble(&history, &plan, &found).unwrap()
@@ -336,6 +337,7 @@ fn the_answer_serializes_to_the_documented_json() {
         "deployment",
         "aroundStop",
         "sameWay",
+        "crashLoopEpisodes",
         "notes",
         "queries",
     ] {
@@ -344,7 +346,7 @@ fn the_answer_serializes_to_the_documented_json() {
     assert_eq!(json["deployment"]["outcome"], "ROLLED_BACK");
     assert_eq!(json["ending"]["failure"], "TaskFailedToStart");
     assert_eq!(json["sameWay"]["count"], 0);
-    assert_eq!(json.get("crashLoopEpisodes"), None);
+    assert_eq!(json["crashLoopEpisodes"], serde_json::json!([]));
     let back: WhyAnswer = serde_json::from_value(json).unwrap();
     assert_eq!(back, answer);
 }
@@ -359,4 +361,51 @@ fn no_task_event_no_answer() {
         .cloned()
         .collect();
     assert_eq!(plan(&service_only, Duration::hours(1)), None);
+}
+
+#[test]
+fn the_services_crash_loops_around_the_stop_say_whether_it_is_still_happening() {
+    let records = fixtures();
+    let arn = task("workers/9d8c7b6a5f4e4d3c8b2a1f0e9d8c7b6a");
+    let history: Vec<AuditRecord> = records
+        .iter()
+        .filter(|r| r.resource_arn == arn)
+        .cloned()
+        .collect();
+    let plan = plan(&history, Duration::minutes(DEFAULT_WINDOW_MINUTES)).unwrap();
+    let episode = |name: &str, started: &str, ended: Option<&str>| Episode {
+        subject: Subject {
+            cluster: "workers".into(),
+            name: name.into(),
+            standalone: false,
+        },
+        started_at: started.into(),
+        last_failure_at: started.into(),
+        failures: 3,
+        last_kind: "out-of-memory".into(),
+        ended_at: ended.map(str::to_string),
+    };
+    // The task stopped at 02:41:08; the window is an hour either side.
+    let going_on = episode("ingest", "2026-03-03T02:30:00.000Z", None);
+    let found = Found {
+        deployment_events: Vec::new(),
+        service_actions: Vec::new(),
+        same_way_candidates: Vec::new(),
+        crash_loop_episodes: vec![
+            going_on.clone(),
+            // another service's loop, and one of this service that was over long before
+            episode("api", "2026-03-03T02:35:00.000Z", None),
+            episode(
+                "ingest",
+                "2026-03-02T20:00:00.000Z",
+                Some("2026-03-02T20:30:00.000Z"),
+            ),
+        ],
+        queries: 5,
+    };
+    let answer = assemble(&history, &plan, &found).unwrap();
+    assert_eq!(answer.crash_loop_episodes, Some(vec![going_on]));
+    let json = serde_json::to_value(&answer).unwrap();
+    assert!(json["crashLoopEpisodes"][0]["endedAt"].is_null(), "{json}");
+    assert_eq!(json["crashLoopEpisodes"][0]["subject"]["name"], "ingest");
 }

@@ -188,6 +188,27 @@ pub fn page(answer: &WhyAnswer, tz: TzChoice, out: &mut dyn Write) -> io::Result
         }
     }
 
+    if let Some(episodes) = &answer.crash_loop_episodes {
+        if episodes.is_empty() {
+            writeln!(out, "\nCrash loops: none recorded in the window")?;
+        }
+        for episode in episodes {
+            let ended = match &episode.ended_at {
+                Some(ended) => format!("ended {}", time(ended, tz)),
+                None => "still going on".to_string(),
+            };
+            writeln!(
+                out,
+                "\nCrash loop of {}: since {}, {} failure(s), the latest {} ({}); {ended}",
+                episode.subject.name(),
+                time(&episode.started_at, tz),
+                episode.failures,
+                time(&episode.last_failure_at, tz),
+                episode.last_kind,
+            )?;
+        }
+    }
+
     for note in &answer.notes {
         writeln!(out, "\nNote: {note}")?;
     }
