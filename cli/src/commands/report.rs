@@ -1,6 +1,6 @@
 //! `ecs-audit report`: a cluster's events from every region folded, one at a time and newest
-//! first, into the timeline ([`crate::report`]), written as one HTML page to a file or
-//! standard output.
+//! first, into the timeline ([`crate::report`]), with the cluster's crash loops, written as
+//! one HTML page to a file or standard output.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Local, Utc};
 
 use crate::cli::{DEFAULT_SINCE, ReportArgs, TzChoice};
+use crate::commands::loops::{self, LoopsQuestion};
 use crate::commands::query::describe;
 use crate::error::{Error, Result};
 use crate::fanout;
@@ -73,7 +74,17 @@ pub async fn run(
     )
     .await?;
     session.log_tallies(&tallies, log);
-    let timeline = builder.finish();
+    let mut timeline = builder.finish();
+    let loops = LoopsQuestion {
+        cluster: cluster.clone(),
+        service: None,
+        range: *range,
+    };
+    timeline.crash_loops = loops::episodes(session, &loops)
+        .await?
+        .into_iter()
+        .map(|found| (found.region, found.episode))
+        .collect();
     write_page(session, &timeline, question, html, out)
 }
 

@@ -26,6 +26,7 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use ecs_audit_core::episode::Episode;
 use ecs_audit_core::explain::reason;
 use ecs_audit_core::record::AuditRecord;
 
@@ -179,6 +180,9 @@ pub struct Timeline {
     pub now: DateTime<Utc>,
     pub lanes: Vec<Lane>,
     pub failures: Vec<FailureRow>,
+    /// The cluster's crash loops going on at some time in the window, with the region each
+    /// was recorded in (read apart from the events: they are few, and in no index).
+    pub crash_loops: Vec<(String, Episode)>,
 }
 
 impl Timeline {
@@ -442,6 +446,7 @@ impl TimelineBuilder {
             now: self.now,
             lanes,
             failures: self.failures,
+            crash_loops: Vec::new(),
         }
     }
 }

@@ -156,6 +156,54 @@ where
     }
 }
 
+/// The cluster's crash loops (one line each: who, since when, how many failures, whether it
+/// has ended), or nothing when there were none.
+fn crash_loops<Tz: TimeZone>(timeline: &Timeline, zone: &Zone<Tz>) -> Markup
+where
+    Tz::Offset: Display,
+{
+    let multi_region = timeline.regions.len() > 1;
+    html! {
+        @if !timeline.crash_loops.is_empty() {
+            h2 { "Crash loops (" (timeline.crash_loops.len()) ")" } "\n"
+            table class="failures loops" {
+                "\n"
+                thead {
+                    tr {
+                        th { "Started" }
+                        @if multi_region { th { "Region" } }
+                        th { "Service" } th { "Failures" } th { "Latest failure" } th { "Kind" }
+                        th { "Ended" }
+                    }
+                }
+                "\n"
+                tbody {
+                    "\n"
+                    @for (region, episode) in &timeline.crash_loops {
+                        tr class="failure" {
+                            td class="time" { (output::show_time(&episode.started_at, zone)) }
+                            @if multi_region { td class="region" { (region) } }
+                            td class="service" { (episode.subject.name()) }
+                            td { (episode.failures) }
+                            td class="time" { (output::show_time(&episode.last_failure_at, zone)) }
+                            td class="code" { (episode.last_kind) }
+                            td class="time" {
+                                @match &episode.ended_at {
+                                    Some(ended) => (output::show_time(ended, zone)),
+                                    None => "still going on",
+                                }
+                            }
+                        }
+                        "\n"
+                    }
+                }
+                "\n"
+            }
+            "\n"
+        }
+    }
+}
+
 /// The whole page.
 pub fn render_html<Tz: TimeZone>(timeline: &Timeline, zone: &Zone<Tz>) -> String
 where
@@ -200,6 +248,7 @@ where
                     div class="scroll" { (svg(timeline, zone)) } "\n"
                 }
                 (failures(timeline, zone))
+                (crash_loops(timeline, zone))
                 footer {
                     "Written by ecs-audit at " (full_time(timeline.now, zone))
                     " from the ecs-state-logger table. Hover a bar or a mark for its times and reasons."

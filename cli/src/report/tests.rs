@@ -546,3 +546,41 @@ fn a_stream_newest_first_with_late_copies_draws_what_the_whole_list_does() {
     assert_eq!(streamed.task_count(), 240);
     assert_eq!(streamed, whole);
 }
+
+#[test]
+fn the_clusters_crash_loops_are_listed_and_say_whether_they_go_on() {
+    use ecs_audit_core::episode::{Episode, Subject};
+    let episode = |name: &str, ended: Option<String>| Episode {
+        subject: Subject {
+            cluster: "prod".into(),
+            name: name.into(),
+            standalone: false,
+        },
+        started_at: format_time(now() - Duration::minutes(90)),
+        last_failure_at: format_time(now() - Duration::minutes(70)),
+        failures: 5,
+        last_kind: "out-of-memory".into(),
+        ended_at: ended,
+    };
+    let mut timeline = timeline();
+    let quiet = render_html(&timeline, &Zone::<Utc>::Utc);
+    assert!(!quiet.contains("Crash loops"), "no loops, no section");
+    timeline.crash_loops = vec![
+        ("xx-test-1".into(), episode("web", None)),
+        (
+            "xx-test-1".into(),
+            episode("worker", Some(format_time(now() - Duration::minutes(55)))),
+        ),
+    ];
+    let page = render_html(&timeline, &Zone::<Utc>::Utc);
+    assert!(page.contains("Crash loops (2)"), "{page}");
+    let web = page.find(">web<").unwrap();
+    let going_on = page.find("still going on").unwrap();
+    let worker = page.rfind(">worker<").unwrap();
+    assert!(
+        web < going_on && going_on < worker,
+        "web's loop goes on, worker's ended"
+    );
+    assert_eq!(page.matches("still going on").count(), 1);
+    assert!(page.contains("out-of-memory"));
+}
