@@ -177,13 +177,7 @@ impl RegionTable {
                 .await
                 .map_err(|error| self.error("Query", error))?;
             for item in output.items() {
-                let item = from_attributes(item).map_err(|error| Error::BadItem {
-                    key: table_key(item)
-                        .map(|(arn, key)| format!("{arn} {key}"))
-                        .unwrap_or_else(|| "(no key)".into()),
-                    region: self.region.clone(),
-                    message: error.to_string(),
-                })?;
+                let item = from_attributes(item).map_err(|error| self.bad_item(item, error))?;
                 episodes.extend(episode_of_item(&item));
             }
             match output.last_evaluated_key() {
@@ -334,14 +328,19 @@ impl RegionTable {
         Ok(items)
     }
 
-    fn record(&self, item: &Attributes) -> Result<Found> {
-        let record = record_from_attributes(item).map_err(|error| Error::BadItem {
+    /// An item this version cannot read, named by its key and region.
+    fn bad_item(&self, item: &Attributes, error: impl std::fmt::Display) -> Error {
+        Error::BadItem {
             key: table_key(item)
                 .map(|(arn, key)| format!("{arn} {key}"))
                 .unwrap_or_else(|| "(no key)".into()),
             region: self.region.clone(),
             message: error.to_string(),
-        })?;
+        }
+    }
+
+    fn record(&self, item: &Attributes) -> Result<Found> {
+        let record = record_from_attributes(item).map_err(|error| self.bad_item(item, error))?;
         Ok(Found {
             region: self.region.clone(),
             record,

@@ -34,7 +34,24 @@ impl TaskQuestion {
 /// Reads the task reference and the lookup range; a bare id without a cluster is refused
 /// here, before any AWS call.
 pub fn read(args: &TaskArgs, now: DateTime<Utc>) -> Result<TaskQuestion> {
-    let task = parse_task_ref(&args.task, args.cluster.as_deref())?;
+    let (task, lookup) = read_task(
+        &args.task,
+        args.cluster.as_deref(),
+        args.since.as_deref(),
+        now,
+    )?;
+    Ok(TaskQuestion { task, lookup })
+}
+
+/// A task reference and the range to look an id up in, as `task` and `why` take them; a
+/// bare id without a cluster is refused.
+pub fn read_task(
+    task: &str,
+    cluster: Option<&str>,
+    since: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(TaskRef, TimeRange)> {
+    let task = parse_task_ref(task, cluster)?;
     if let TaskRef::Id {
         cluster: None,
         prefix,
@@ -42,8 +59,8 @@ pub fn read(args: &TaskArgs, now: DateTime<Utc>) -> Result<TaskQuestion> {
     {
         return Err(bare_task_id(prefix));
     }
-    let lookup = TimeRange::parse(args.since.as_deref(), None, DEFAULT_LOOKUP_SINCE, now)?;
-    Ok(TaskQuestion { task, lookup })
+    let lookup = TimeRange::parse(since, None, DEFAULT_LOOKUP_SINCE, now)?;
+    Ok((task, lookup))
 }
 
 /// A task id alone names no table partition: the ARN or the cluster to look it up in is needed.

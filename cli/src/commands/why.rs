@@ -15,14 +15,13 @@ use ecs_audit_core::record::AuditRecord;
 use ecs_audit_core::text::format_time;
 use ecs_audit_core::why::{self, DEFAULT_WINDOW_MINUTES, Found, WhyAnswer};
 
-use crate::cli::{DEFAULT_LOOKUP_SINCE, OutputFormat, WhyArgs};
-use crate::commands::task::{bare_task_id, find_task};
+use crate::cli::{OutputFormat, WhyArgs};
+use crate::commands::task::{bare_task_id, find_task, read_task};
 use crate::dynamo::{Paging, RegionTable};
 use crate::error::{Error, Result};
 use crate::fanout;
 use crate::query::{
-    QuerySpec, TaskRef, deployment_events, parse_task_ref, same_way_candidates, service_actions,
-    task_history,
+    QuerySpec, TaskRef, deployment_events, same_way_candidates, service_actions, task_history,
 };
 use crate::session::Session;
 use crate::timerange::{TimeRange, parse_duration};
@@ -53,15 +52,12 @@ impl WhyQuestion {
 /// Reads the task reference, the lookup range and the window; a bare id without a cluster,
 /// or a window that is not a positive duration, is refused before any AWS call.
 pub fn read(args: &WhyArgs, now: DateTime<Utc>) -> Result<WhyQuestion> {
-    let task = parse_task_ref(&args.task, args.cluster.as_deref())?;
-    if let TaskRef::Id {
-        cluster: None,
-        prefix,
-    } = &task
-    {
-        return Err(bare_task_id(prefix));
-    }
-    let lookup = TimeRange::parse(args.since.as_deref(), None, DEFAULT_LOOKUP_SINCE, now)?;
+    let (task, lookup) = read_task(
+        &args.task,
+        args.cluster.as_deref(),
+        args.since.as_deref(),
+        now,
+    )?;
     let window = match args.window.as_deref() {
         None => Duration::minutes(DEFAULT_WINDOW_MINUTES),
         Some(text) => parse_duration(text.trim())
