@@ -8,6 +8,11 @@
 //! - `group`: a service task's group is `service:<service>`, stored only when it is not.
 //! - a container's `image`: when every container of a task runs the same image (an app and
 //!   its sidecars built from one image), it is stored once, as the item's `image`.
+//! - a container's `imageDigest`: it cannot change once the task runs, so it is stored where
+//!   the task is seen running (its RUNNING events) and on events of a task that never
+//!   started; the events after the start (stopping, stopped) repeat it and leave it out.
+//!   A task's history (`ecs-audit why`) takes it from its RUNNING event; a task whose only
+//!   recorded event is its STOPPED one shows no digest.
 
 use crate::record::AuditRecord;
 #[cfg(test)]
@@ -49,6 +54,17 @@ pub fn apply(record: &mut AuditRecord) {
         record.group = None;
     }
     share_one_image(record);
+    digest_where_it_ran(record);
+}
+
+fn digest_where_it_ran(record: &mut AuditRecord) {
+    let started = record.started_at.is_some();
+    let running = record.last_status.as_deref() == Some("RUNNING");
+    if started && !running {
+        for container in record.containers.iter_mut().flatten() {
+            container.image_digest = None;
+        }
+    }
 }
 
 fn share_one_image(record: &mut AuditRecord) {
@@ -95,6 +111,28 @@ mod tests {
             name: Some(name.into()),
             image: image.map(Into::into),
             ..ContainerRecord::default()
+        }
+    }
+
+    #[test]
+    fn a_digest_is_stored_where_the_task_runs_and_before_it_started() {
+        let digest = "sha256:3c4f9a0e1b7d2e6f8a9c0b1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f";
+        let at = |status: &str, started: bool| {
+            let mut record = task();
+            record.last_status = Some(status.into());
+            record.started_at = started.then(|| "2026-11-20T08:00:40.994Z".into());
+            record.containers = Some(vec![ContainerRecord {
+                image_digest: Some(digest.into()),
+                ..container("web", None)
+            }]);
+            apply(&mut record);
+            record.containers.unwrap()[0].image_digest.clone()
+        };
+        assert_eq!(at("RUNNING", true).as_deref(), Some(digest));
+        // a task that never started keeps what its events say (a failed start)
+        assert_eq!(at("STOPPED", false).as_deref(), Some(digest));
+        for after_the_start in ["DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED"] {
+            assert_eq!(at(after_the_start, true), None, "{after_the_start}");
         }
     }
 

@@ -263,24 +263,32 @@ fn what_the_service_did_around_the_stop() {
 #[test]
 fn each_containers_image_and_digest() {
     let records = fixtures();
+    // A Fargate task recorded from PROVISIONING to STOPPED: the digests are stored on its
+    // RUNNING event, the exit codes on its STOPPED one, and the answer has both.
+    let answer = why(
+        &records,
+        &task("prod/5b2f6e0c8d7a4c1e9f3b2a1d0c9e8f7a"),
+        None,
+    );
+    let web = &answer.containers[0];
+    assert_eq!(web.name.as_deref(), Some("web"));
+    assert!(
+        web.image_digest
+            .as_deref()
+            .unwrap()
+            .starts_with("sha256:3c4f9a0e")
+    );
+    assert!(web.exit_code.is_some(), "{web:?}");
+    // A task whose only recorded event is its STOPPED one: its image, no digest made up
     let answer = why(
         &records,
         &task("workers/9d8c7b6a5f4e4d3c8b2a1f0e9d8c7b6a"),
         None,
     );
     let ingest = &answer.containers[0];
-    assert_eq!(ingest.name.as_deref(), Some("ingest"));
     assert!(ingest.image.as_deref().unwrap().ends_with("ingest:5.3.0"));
-    assert!(
-        ingest
-            .image_digest
-            .as_deref()
-            .unwrap()
-            .starts_with("sha256:")
-    );
     assert_eq!(ingest.exit_code, Some(137));
-    // the sidecar's event carries no digest: none is made up
-    assert_eq!(answer.containers[1].image_digest, None);
+    assert_eq!(ingest.image_digest, None);
 }
 
 #[test]
