@@ -32,7 +32,7 @@ const ACCOUNT: &str = "123456789012";
 const PROCESSES: usize = 4;
 
 fn stopped_task(region: &str, id: &str, group: &str, family: &str, at: &str, exit: i64) -> Value {
-    json!({
+    let mut event = json!({
         "version": "0", "id": format!("first-{id}"), "detail-type": "ECS Task State Change",
         "source": "aws.ecs", "account": ACCOUNT, "time": at, "region": region,
         "resources": [format!("arn:aws:ecs:{region}:{ACCOUNT}:task/{CLUSTER}/{id}")],
@@ -48,7 +48,13 @@ fn stopped_task(region: &str, id: &str, group: &str, family: &str, at: &str, exi
             "containers": [{"name": family, "exitCode": exit, "lastStatus": "STOPPED",
                             "image": format!("{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{family}:v2")}]
         }
-    })
+    });
+    if exit == 137 {
+        // the agent's word for a memory kill, as ECS documents it
+        event["detail"]["containers"][0]["reason"] =
+            json!("OutOfMemoryError: Container killed due to memory usage");
+    }
+    event
 }
 
 fn schedule(region: &str, at: &str, id: &str) -> Value {
