@@ -22,8 +22,13 @@ locals {
   # Every alarm tells someone: the topic passed in, or the module's own.
   alarm_topic_arn = var.alarm_sns_topic_arn == null ? aws_sns_topic.this[0].arn : var.alarm_sns_topic_arn
 
-  # Every failure is told: the topic passed in, or the module's own.
-  failures_topic_arn = var.failures_sns_topic_arn == null ? aws_sns_topic.failures[0].arn : var.failures_sns_topic_arn
+  # Every failure is told: the topic passed in, or the module's own. The own topic's ARN is
+  # the one SNS gives it (arn:<partition>:sns:<region>:<account>:<name>), written out so the
+  # function's environment is known when planning (a reviewer sees every variable); the
+  # account is the table's.
+  account_id             = element(split(":", var.table_arn), 4)
+  own_failures_topic_arn = "arn:${data.aws_partition.current.partition}:sns:${local.region}:${local.account_id}:${var.name}-failures"
+  failures_topic_arn     = var.failures_sns_topic_arn == null ? local.own_failures_topic_arn : var.failures_sns_topic_arn
 
   # null takes the contract's default, so the default has one home (contract.json).
   crash_loop_threshold      = coalesce(var.crash_loop_threshold, local.contract.crash_loop.threshold.default)
@@ -93,8 +98,9 @@ resource "aws_lambda_function" "this" {
 
   tags = var.tags
 
-  # The first invocations must find their log group and permissions in place.
-  depends_on = [aws_iam_role_policy.this]
+  # The first invocations must find their log group, permissions and failures topic in place
+  # (the topic's ARN is written out in locals, which makes no dependency of its own).
+  depends_on = [aws_iam_role_policy.this, aws_sns_topic.failures]
 
   lifecycle {
     precondition {

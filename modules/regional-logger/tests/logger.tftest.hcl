@@ -202,6 +202,10 @@ run "failures_go_to_a_topic_of_their_own_with_the_addresses_subscribed" {
     error_message = "Without failures_sns_topic_arn: a topic <name>-failures, apart from the alarms topic, with failure_emails subscribed."
   }
   assert {
+    condition     = aws_lambda_function.this.environment[0].variables.FAILURES_TOPIC_ARN == "arn:aws:sns:xx-test-1:123456789012:audit-test-failures"
+    error_message = "The function publishes to the module's own topic, whose ARN (the table's account, this region) is known when planning."
+  }
+  assert {
     condition     = aws_lambda_function.this.environment[0].variables.CRASH_LOOP_THRESHOLD == "3" && aws_lambda_function.this.environment[0].variables.CRASH_LOOP_WINDOW_MINUTES == "15"
     error_message = "The crash-loop settings default to contract.json's 3 failures in 15 minutes."
   }

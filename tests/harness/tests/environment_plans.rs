@@ -124,7 +124,8 @@ async fn a_global_table_is_one_table_with_a_replica_in_every_other_region() -> T
         assert_eq!(
             function["environment"][0]["variables"]["TABLE_NAME"],
             json!(env.name),
-            "{module}"
+            "{module}: {}",
+            function["environment"]
         );
         assert!(
             function["description"]
