@@ -237,6 +237,20 @@ impl Episode {
     }
 }
 
+/// The attributes of an episode item: the function's store writes them, [`episode_of_item`]
+/// reads them.
+pub mod attribute {
+    pub const CLUSTER: &str = "cluster";
+    /// The subject's name: a service's under `SERVICE`, a standalone family's under `FAMILY`.
+    pub const SERVICE: &str = "service";
+    pub const FAMILY: &str = "family";
+    pub const STARTED_AT: &str = "startedAt";
+    pub const LAST_FAILURE_AT: &str = "lastFailureAt";
+    pub const FAILURES: &str = "failures";
+    pub const LAST_KIND: &str = "lastKind";
+    pub const ENDED_AT: &str = "endedAt";
+}
+
 /// The partition holding `cluster`'s episodes, for readers (`ecs-audit loops`).
 pub fn episodes_partition(cluster: &str) -> String {
     format!("{EPISODES_PREFIX}{cluster}")
@@ -245,13 +259,13 @@ pub fn episodes_partition(cluster: &str) -> String {
 /// The episode an item of [`episodes_partition`] records; `None` for anything else.
 pub fn episode_of_item(item: &Item) -> Option<Episode> {
     let text = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_string);
-    let cluster = text("cluster")?;
-    let (name, standalone) = match (text("service"), text("family")) {
+    let cluster = text(attribute::CLUSTER)?;
+    let (name, standalone) = match (text(attribute::SERVICE), text(attribute::FAMILY)) {
         (Some(service), _) => (service, false),
         (None, Some(family)) => (family, true),
         (None, None) => return None,
     };
-    let failures = match item.get("failures")? {
+    let failures = match item.get(attribute::FAILURES)? {
         Value::Number(n) => n.as_u64()?,
         Value::String(s) => s.parse().ok()?,
         _ => return None,
@@ -262,11 +276,11 @@ pub fn episode_of_item(item: &Item) -> Option<Episode> {
             name,
             standalone,
         },
-        started_at: text("startedAt")?,
-        last_failure_at: text("lastFailureAt")?,
+        started_at: text(attribute::STARTED_AT)?,
+        last_failure_at: text(attribute::LAST_FAILURE_AT)?,
         failures,
-        last_kind: text("lastKind").unwrap_or_default(),
-        ended_at: text("endedAt"),
+        last_kind: text(attribute::LAST_KIND).unwrap_or_default(),
+        ended_at: text(attribute::ENDED_AT),
     })
 }
 

@@ -9,8 +9,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
-use ecs_audit_core::episode::{Episode, STATE_PARTITION, Subject};
-use ecs_audit_core::schema::{PARTITION_KEY, SORT_KEY};
+use ecs_audit_core::episode::{Episode, STATE_PARTITION, Subject, attribute};
+use ecs_audit_core::schema::{PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
 
 /// What a claim on a message found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -273,18 +273,29 @@ impl AlertStore {
             (":expires".into(), n(expires_at)),
         ]);
         let subject_attribute = if episode.subject.standalone {
-            "family"
+            attribute::FAMILY
         } else {
-            "service"
+            attribute::SERVICE
         };
-        let mut update = format!(
-            "SET #cluster = :cluster, startedAt = :started, lastFailureAt = :last, failures = :failures, lastKind = :kind, {subject_attribute} = :subject, expiresAt = :expires"
-        );
-        let mut condition = "attribute_not_exists(failures) OR failures < :failures".to_string();
+        let mut names: HashMap<String, String> = [
+            ("#cluster", attribute::CLUSTER),
+            ("#started", attribute::STARTED_AT),
+            ("#last", attribute::LAST_FAILURE_AT),
+            ("#failures", attribute::FAILURES),
+            ("#kind", attribute::LAST_KIND),
+            ("#subject", subject_attribute),
+            ("#expires", TTL_ATTRIBUTE),
+        ]
+        .into_iter()
+        .map(|(placeholder, name)| (placeholder.to_string(), name.to_string()))
+        .collect();
+        let mut update = "SET #cluster = :cluster, #started = :started, #last = :last, #failures = :failures, #kind = :kind, #subject = :subject, #expires = :expires".to_string();
+        let mut condition = "attribute_not_exists(#failures) OR #failures < :failures".to_string();
         if let Some(ended) = &episode.ended_at {
-            update.push_str(", endedAt = :ended");
+            update.push_str(", #ended = :ended");
+            names.insert("#ended".into(), attribute::ENDED_AT.into());
             values.insert(":ended".into(), s(ended));
-            condition.push_str(" OR failures = :failures");
+            condition.push_str(" OR #failures = :failures");
         }
         let result = self
             .counted_update()
@@ -295,7 +306,7 @@ impl AlertStore {
             .condition_expression(condition)
             // `cluster` would put the item in the cluster indexes only with their sort key;
             // it has none of them (eventTime, failedAt), so it stays out of every index.
-            .expression_attribute_names("#cluster", "cluster")
+            .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .send()
             .await;
